@@ -1,0 +1,7 @@
+"""``python -m eaeu`` is the ``eaeu`` command."""
+
+from __future__ import annotations
+
+from eaeu.cli.main import main
+
+main()

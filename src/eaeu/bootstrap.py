@@ -1,0 +1,98 @@
+"""The composition root: settings in, a wired node out.
+
+Nothing else in the code base builds engines, reads the environment or picks a clock.
+``eaeu.web`` and ``eaeu.cli`` call :func:`build` and hand the result down.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from eaeu.kernel.clock import Clock, SystemClock
+from eaeu.kernel.errors import ConfigurationError
+from eaeu.kernel.settings import Settings
+from eaeu.kernel.states import MemberState, get_state
+from eaeu.storage import migrate
+from eaeu.storage.engine import make_engine
+from eaeu.storage.uow import UnitOfWorkFactory
+
+
+@dataclass(slots=True)
+class Federation:
+    """Where the union portal and each node answer (``federation.json``)."""
+
+    portal: str | None = None
+    nodes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> Federation:
+        """Read ``federation.json``; a missing file means an empty federation.
+
+        Raises:
+            ConfigurationError: the file exists but is not a federation document.
+        """
+        if path is None or not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(portal=data.get("portal"), nodes=dict(data.get("nodes", {})))
+        except (ValueError, AttributeError, TypeError):
+            raise ConfigurationError(
+                f"{path} is not a federation document; delete it and run `eaeu up` again",
+                reason="config.federation_file",
+            ) from None
+
+    def to_json(self) -> str:
+        """Serialise as written by ``eaeu up``."""
+        return json.dumps({"portal": self.portal, "nodes": self.nodes}, indent=2, sort_keys=True)
+
+
+@dataclass(slots=True)
+class Platform:
+    """A wired node (or the union portal when ``state`` is ``None``)."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    uow: UnitOfWorkFactory
+    state: MemberState | None
+    federation: Federation
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Platform:
+    """Wire a node from its settings.
+
+    Args:
+        settings: the node's settings.
+        clock: the clock to use (the system clock by default).
+        migrate_db: apply migrations and claim the database for this node first.
+
+    Raises:
+        ConfigurationError: the database cannot be used by this node.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    clock = clock or SystemClock()
+    try:
+        if migrate_db:
+            migrate.upgrade(engine)
+            migrate.claim_for_node(engine, settings.state or "UNION", clock=clock)
+    except Exception:
+        engine.dispose()
+        raise
+    return Platform(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        uow=UnitOfWorkFactory(engine),
+        state=get_state(settings.state) if settings.state else None,
+        federation=Federation.load(settings.effective_federation_file),
+    )

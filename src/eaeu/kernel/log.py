@@ -1,0 +1,59 @@
+"""Structured logging with structlog: dotted event names, no personal data, no keys.
+
+Events are named ``domain.thing.happened`` (``node.started``, ``exchange.message.refused``).
+A processor drops values of keys that look like secrets, as a second line of defence:
+the first is never passing them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SENSITIVE = ("password", "secret", "private", "passphrase", "token", "key_pem", "otp")
+
+
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for name in list(event):
+        if any(marker in name.lower() for marker in _SENSITIVE):
+            event[name] = "[redacted]"
+    return event
+
+
+def configure_logging(level: str = "INFO", fmt: str = "console", *, stream: Any = None) -> None:
+    """Configure structlog and the standard library to write one line per event.
+
+    Args:
+        level: a standard level name.
+        fmt: ``console`` for people, ``json`` for log shippers.
+        stream: where to write (default standard error).
+    """
+    out = stream if stream is not None else sys.stderr
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=level.upper(), stream=out, format="%(name)s %(message)s", force=True)
+
+
+def get_logger(name: str | None = None) -> Any:
+    """Return a structlog logger (bound to ``name`` when given)."""
+    logger = structlog.get_logger()
+    return logger.bind(logger=name) if name else logger

@@ -1,0 +1,22 @@
+"""Alembic environment: runs on the connection handed over by ``eaeu.storage.migrate``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from eaeu.storage.orm import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only reached by a bare `alembic` call
+    msg = "run migrations with `eaeu db upgrade`, which provides the connection"
+    raise RuntimeError(msg)
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

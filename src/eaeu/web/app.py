@@ -1,0 +1,111 @@
+"""The application factory: one FastAPI app per node (or for the union portal)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from eaeu import __version__
+from eaeu.bootstrap import Platform, build
+from eaeu.kernel.log import configure_logging, get_logger
+from eaeu.kernel.settings import Settings, load_settings
+from eaeu.web import api, errors, pages
+from eaeu.web.i18n import COOKIE, negotiate
+from eaeu.web.templating import Templates
+
+STATIC = Path(__file__).with_name("static")
+log = get_logger("eaeu.web")
+
+
+def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
+    """Build the web application for a node, or the union portal when no state is set.
+
+    Args:
+        settings: the node's settings.
+        platform: an already wired platform (tests); built from ``settings`` otherwise.
+    """
+    wired = platform or build(settings)
+    state = wired.state
+    title = f"EAEU node {state.code}" if state else "EAEU Digital Platform"
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        log.info("node.started", state=state.code if state else "portal", version=__version__)
+        yield
+        log.info("node.stopped", state=state.code if state else "portal")
+        if platform is None:
+            wired.close()
+
+    app = FastAPI(
+        title=title,
+        version=__version__,
+        summary="Common digital platform of the Eurasian Economic Union",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.platform = wired
+    app.state.templates = Templates()
+    app.state.node_info = {
+        "state": state,
+        "title": title,
+        "is_portal": state is None,
+    }
+    app.state.render_error = _error_page_renderer(app)
+    errors.install(app)
+
+    @app.middleware("http")
+    async def choose_language(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.language = negotiate(
+            request.query_params.get("lang"),
+            request.cookies.get(COOKIE),
+            request.headers.get("accept-language"),
+            settings.default_language,
+        )
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title=f"{title} — API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
+
+
+def _error_page_renderer(app: FastAPI) -> Callable[[Request, dict[str, Any]], Response]:
+    def render(request: Request, body: dict[str, Any]) -> Response:
+        if not hasattr(request.state, "language"):
+            request.state.language = "en"
+        templates: Templates = app.state.templates
+        return templates.render(request, "error.html", {"problem": body}, status_code=body["status"])
+
+    return render
+
+
+def create_app_from_env() -> FastAPI:
+    """Build the app from ``EAEU_*`` environment variables (the uvicorn factory)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

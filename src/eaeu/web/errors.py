@@ -1,0 +1,168 @@
+"""RFC 9457 problem details for every error, with the one table that picks status codes.
+
+Domain code raises ``PlatformError`` subclasses; this module alone decides what HTTP
+status each becomes. Browsers asking for HTML get the same facts as a portal page;
+API clients get ``application/problem+json``. Unexpected exceptions are logged with their
+traceback and answered with a 500 problem that shows none of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from eaeu.kernel.errors import (
+    Conflict,
+    ConfigurationError,
+    NotFound,
+    PlatformError,
+    ValidationError,
+)
+from eaeu.kernel.log import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+
+#: The one table: most specific class first.
+STATUS_BY_ERROR: tuple[tuple[type[PlatformError], int], ...] = (
+    (ValidationError, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (ConfigurationError, 503),
+    (PlatformError, 400),
+)
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark ``message`` for extraction; error pages translate it when rendered."""
+    return message
+
+
+NOT_FOUND_DETAIL = N_("There is nothing at this address. Check the link or go to the start page.")
+METHOD_DETAIL = N_("This action is not allowed at this address.")
+INTERNAL_DETAIL = N_(
+    "Something went wrong on our side. It has been logged; please try again later."
+)
+
+TITLES = {
+    400: N_("Bad request"),
+    401: N_("Sign-in required"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Request too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Invalid input"),
+    429: N_("Too many requests"),
+    500: N_("Internal error"),
+    503: N_("Service unavailable"),
+}
+
+log = get_logger("eaeu.web")
+
+
+def status_for(error: PlatformError) -> int:
+    """Return the HTTP status for a domain error."""
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 400  # pragma: no cover - PlatformError is the last row
+
+
+def problem(
+    request: Request,
+    status: int,
+    reason: str,
+    detail: str,
+    **extra: Any,
+) -> Response:
+    """Build a problem response; HTML for browsers on portal pages, JSON otherwise."""
+    allow = extra.pop("allow", None)
+    body: dict[str, Any] = {
+        "type": f"https://eaeu.dev/problems/{reason}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "reason": reason,
+        **extra,
+    }
+    if _wants_html(request):
+        render = getattr(request.app.state, "render_error", None)
+        if render is not None:
+            page: Response = render(request, body)
+            return page
+    headers = {"Allow": allow} if allow else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/.well-known/", "/healthz")):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+async def _platform_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PlatformError)  # noqa: S101 - registered for this class only
+    status = status_for(exc)
+    log.info("http.request.refused", path=request.url.path, status=status, reason=exc.reason)
+    return problem(request, status, exc.reason, exc.message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    status = exc.status_code
+    reasons = {404: "route.not_found", 405: "method.not_allowed"}
+    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(status, "Error")
+    if status == 404 and detail == "Not Found":
+        detail = NOT_FOUND_DETAIL
+    if status == 405:
+        detail = METHOD_DETAIL
+    extra: dict[str, Any] = {}
+    if exc.headers and "allow" in {k.lower() for k in exc.headers}:
+        extra["allow"] = next(v for k, v in exc.headers.items() if k.lower() == "allow")
+    log.info("http.request.refused", path=request.url.path, status=status)
+    return problem(request, status, reasons.get(status, f"http.{status}"), detail, **extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = [
+        {
+            "location": ".".join(str(p) for p in err.get("loc", ())),
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type", "invalid"),
+        }
+        for err in exc.errors()
+    ]
+    malformed = any(e["type"] == "json_invalid" for e in errors)
+    reason = "request.malformed_json" if malformed else "request.invalid"
+    detail = (
+        "The request body is not valid JSON."
+        if malformed
+        else "Some fields of the request are missing or have the wrong type."
+    )
+    log.info("http.request.refused", path=request.url.path, status=422, reason=reason)
+    return problem(request, 422, reason, detail, errors=errors)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("http.request.failed", path=request.url.path, error=type(exc).__name__, exc_info=exc)
+    return problem(
+        request,
+        500,
+        "internal",
+        INTERNAL_DETAIL,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(PlatformError, _platform_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,35 @@
+"""The catalogue of services a node offers, as shown on portals and in its node document.
+
+Each service package adds one entry when it is mounted; the union portal lists, per node,
+exactly what that node reports here — nothing is shown that a node does not serve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEntry:
+    """One service on a node: its id, names, and where its page and API live."""
+
+    id: str
+    name_en: str
+    name_ru: str
+    page: str
+    api: str | None = None
+
+    def name(self, language: str) -> str:
+        """Return the service name in ``language``."""
+        return self.name_ru if language == "ru" else self.name_en
+
+
+NODE_SERVICES: tuple[ServiceEntry, ...] = (
+    ServiceEntry(
+        id="identifiers",
+        name_en="Check a national identifier",
+        name_ru="Проверка национального идентификатора",
+        page="/identifiers",
+        api="/api/v1/identifiers/check",
+    ),
+)
