@@ -32,7 +32,7 @@ def extract() -> Catalog:
         WEB, method_map, options_map=options, keywords={"_": None, "gettext": None, "N_": None}
     ):
         template.add(message, locations=[(f"web/{filename}", lineno)])
-    for state, kind in identifiers.kinds() if hasattr(identifiers, "describe") else []:
+    for state, kind in identifiers.kinds():
         template.add(identifiers.describe(state, kind), locations=[("kernel/identifiers.py", 0)])
     return template
 
@@ -47,7 +47,7 @@ def main() -> int:
         write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
     missing = [m.id for m in catalog if m.id and not m.string]
     for message in missing:
-        print(f"untranslated: {message}")  # noqa: T201 - a developer tool's report
+        print(f"untranslated: {message}")
     return 0
 
 

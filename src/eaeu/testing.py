@@ -122,7 +122,7 @@ def federation(
     output if it does not come up within ``timeout`` seconds.
     """
     base = free_port_block(len(STATE_CODES) + 1)
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    process = subprocess.Popen(
         [sys.executable, "-m", "eaeu", "up", "--base-port", str(base), "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

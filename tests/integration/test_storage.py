@@ -63,9 +63,17 @@ class TestUnitOfWork:
         with uow_factory() as uow:
             uow.session.add(NodeRecord(state="AM", created_at=clock.now(), software_version="t"))
             uow.commit()
-        with pytest.raises(RuntimeError, match="boom"), uow_factory() as uow:
-            uow.session.add(NodeRecord(state="BY", created_at=clock.now(), software_version="t"))
-            raise RuntimeError("boom")
+
+        def fail_halfway():
+            with uow_factory() as uow:
+                uow.session.add(
+                    NodeRecord(state="BY", created_at=clock.now(), software_version="t")
+                )
+                uow.session.flush()
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            fail_halfway()
         with uow_factory() as uow:
             assert uow.session.get(NodeRecord, "AM") is not None
             assert uow.session.get(NodeRecord, "BY") is None

@@ -1,4 +1,3 @@
-# Copyright 2026 EAEU Digital Platform contributors. Licensed under the Apache License 2.0.
 """National identifiers: published vectors, every error reason and check-digit properties.
 
 The property tests build numbers with the small reference implementations below, written

@@ -20,7 +20,8 @@ class TestMemberStates:
     @pytest.mark.parametrize("code", STATE_CODES)
     def test_every_state_is_named_in_english_russian_and_its_national_language(self, code):
         state = MEMBER_STATES[code]
-        assert state.name("en") and state.name("ru")
+        assert state.name("en")
+        assert state.name("ru")
         assert state.name(state.national_language)
         assert state.name("ru") != state.name("en")
         assert len(state.currency) == 3
@@ -56,10 +57,15 @@ class TestSettings:
             load_settings()
 
     def test_accepts_a_real_secret_in_production(self, monkeypatch):
-        monkeypatch.setenv("EAEU_SECRET_KEY", "a-long-real-secret-from-the-vault")
+        monkeypatch.setenv("EAEU_SECRET_KEY", "a-long-real-secret-from-the-vault-0123456789")
         settings = load_settings(development=False)
         assert settings.secret_key.get_secret_value() != DEVELOPMENT_SECRET
         assert "a-long-real-secret" not in repr(settings)
+
+    def test_refuses_a_short_secret_in_production(self, monkeypatch):
+        monkeypatch.setenv("EAEU_SECRET_KEY", "short")
+        with pytest.raises(ConfigurationError, match="at least 32 characters"):
+            load_settings(development=False)
 
     def test_reads_the_environment_with_the_eaeu_prefix(self, monkeypatch, tmp_path):
         monkeypatch.setenv("EAEU_DEVELOPMENT", "1")
@@ -71,7 +77,7 @@ class TestSettings:
         assert settings.effective_federation_file == tmp_path / "federation.json"
 
     def test_unknown_state_names_the_variable(self):
-        with pytest.raises(ConfigurationError, match="EAEU_STATE: .*unknown member state 'XX'"):
+        with pytest.raises(ConfigurationError, match=r"EAEU_STATE: .*unknown member state 'XX'"):
             load_settings(development=True, state="XX")
 
     def test_explicit_database_url_wins(self):

@@ -8,7 +8,9 @@ from eaeu.cli.common import fail
 from eaeu.kernel import identifiers
 from eaeu.kernel.errors import InvalidIdentifier
 
-app = typer.Typer(help="National identifiers: check them by their published rules.", no_args_is_help=True)
+app = typer.Typer(
+    help="National identifiers: check them by their published rules.", no_args_is_help=True
+)
 
 
 @app.command("check")

@@ -30,8 +30,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    version: bool = typer.Option(  # noqa: ARG001 - handled eagerly by the callback
+        default=False,
+        help="Print the version and exit.",
+        callback=_version,
+        is_eager=True,
     ),
 ) -> None:
     """EAEU Digital Platform command line."""

@@ -62,8 +62,12 @@ def serve_node(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, max=64, help="Web worker processes."),
-    data_dir: Path | None = typer.Option(None, help="Data directory (default EAEU_DATA_DIR or var)."),
-    public_url: str | None = typer.Option(None, help="Base URL peers use (default http://HOST:PORT)."),
+    data_dir: Path | None = typer.Option(
+        None, help="Data directory (default EAEU_DATA_DIR or var)."
+    ),
+    public_url: str | None = typer.Option(
+        None, help="Base URL peers use (default http://HOST:PORT)."
+    ),
 ) -> None:
     """Serve one national node (API and portal) until stopped."""
     _serve(state, host, port, workers, data_dir, public_url)
@@ -74,8 +78,12 @@ def serve_portal(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8100, min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, max=64, help="Web worker processes."),
-    data_dir: Path | None = typer.Option(None, help="Data directory (default EAEU_DATA_DIR or var)."),
-    public_url: str | None = typer.Option(None, help="Base URL people use (default http://HOST:PORT)."),
+    data_dir: Path | None = typer.Option(
+        None, help="Data directory (default EAEU_DATA_DIR or var)."
+    ),
+    public_url: str | None = typer.Option(
+        None, help="Base URL people use (default http://HOST:PORT)."
+    ),
 ) -> None:
     """Serve the union portal: the landing page listing every node and its services."""
     _serve(None, host, port, workers, data_dir, public_url)

@@ -137,7 +137,7 @@ class Runner:
         for name, port, args in self.plan():
             log_path = logs / f"{name.lower()}.log"
             with log_path.open("ab") as log_file:
-                process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                process = subprocess.Popen(
                     [*args, "--host", self.host, "--port", str(port)],
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -182,9 +182,10 @@ class Runner:
         while not self._stopping:
             for child in self.children:
                 if child.process.poll() is not None:
+                    code = child.process.returncode
                     typer.echo(
-                        f"error: {child.name} stopped unexpectedly (exit {child.process.returncode});"
-                        f" its log is {child.log_path}",
+                        f"error: {child.name} stopped unexpectedly (exit {code}); "
+                        f"its log is {child.log_path}",
                         err=True,
                     )
                     self.stop()
@@ -209,7 +210,7 @@ class Runner:
                 child.process.wait()
         self.children.clear()
 
-    def request_stop(self, signum: int, _: FrameType | None) -> None:
+    def request_stop(self, _signum: int, _frame: FrameType | None) -> None:
         """Signal handler: ask the watch loop to stop."""
         self._stopping = True
 
@@ -223,7 +224,9 @@ def _tail(path: Path, lines: int = 8) -> list[str]:
 
 
 def up(
-    base_port: int = typer.Option(8100, min=1, max=65530, help="Portal port; nodes use the next five."),
+    base_port: int = typer.Option(
+        8100, min=1, max=65530, help="Portal port; nodes use the next five."
+    ),
     data_dir: Path = typer.Option(Path("var"), help="Where databases, keys and logs are kept."),
     host: str = typer.Option("127.0.0.1", help="Address every process listens on."),
 ) -> None:
@@ -248,7 +251,9 @@ def up(
 
 def _table(federation: Federation, seconds: float, data_dir: Path) -> str:
     rows = [("Union portal", federation.portal or "")]
-    rows += [(f"{code} {MEMBER_STATES[code].name('en')}", url) for code, url in federation.nodes.items()]
+    rows += [
+        (f"{code} {MEMBER_STATES[code].name('en')}", url) for code, url in federation.nodes.items()
+    ]
     width = max(len(name) for name, _ in rows)
     lines = [f"EAEU federation up in {seconds:.1f} s (data in {data_dir})", ""]
     lines += [f"  {name.ljust(width)}  {url}" for name, url in rows]

@@ -1,4 +1,3 @@
-# Copyright 2026 EAEU Digital Platform contributors. Licensed under the Apache License 2.0.
 """National identifiers of the EAEU member states: format, date and check-digit rules.
 
 One validator per (state, kind). :func:`validate` returns an :class:`IdentifierCheck` or
@@ -443,3 +442,17 @@ def kinds(state: str | None = None) -> list[tuple[str, str]]:
     """
     wanted = None if state is None else state.strip().upper()
     return sorted(key for key in _RULES if wanted in (None, key[0]))
+
+
+def describe(state: str, kind: str) -> str:
+    """Return the one-line description of the rule for (state, kind).
+
+    Raises:
+        InvalidIdentifier: with reason ``identifier.unknown_kind`` for an unsupported pair.
+    """
+    rule = _RULES.get((state.strip().upper(), kind.strip().lower()))
+    if rule is None:
+        raise InvalidIdentifier(
+            "This kind of identifier is not supported for this state.", reason=UNKNOWN_KIND
+        )
+    return rule.description

@@ -17,6 +17,7 @@ from collections.abc import Callable
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
+_COUNTER_MAX = 0xFFF  # rand_a is 12 bits
 
 
 def uuid7(
@@ -35,7 +36,7 @@ def uuid7(
             # Same (or earlier, after a clock step back) millisecond: keep order with the
             # 12-bit counter; when it overflows, borrow the next millisecond.
             _counter += 1
-            if _counter > 0xFFF:
+            if _counter > _COUNTER_MAX:
                 _last_ms += 1
                 _counter = 0
             ms = _last_ms

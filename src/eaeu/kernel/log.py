@@ -51,6 +51,8 @@ def configure_logging(level: str = "INFO", fmt: str = "console", *, stream: Any 
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level.upper(), stream=out, format="%(name)s %(message)s", force=True)
+    # Alembic announces its dialect at INFO on every start; only its warnings matter here.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
 
 
 def get_logger(name: str | None = None) -> Any:

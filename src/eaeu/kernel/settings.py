@@ -19,6 +19,9 @@ from eaeu.kernel.states import MEMBER_STATES
 #: The development passphrase; refused for keys and sessions outside development mode.
 DEVELOPMENT_SECRET = "development-only-not-a-secret"  # noqa: S105 - a published placeholder
 
+#: The shortest secret accepted outside development mode.
+MIN_SECRET_LENGTH = 32
+
 LogFormat = Literal["console", "json"]
 
 
@@ -64,11 +67,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:
-        if not self.development and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+        if self.development:
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == DEVELOPMENT_SECRET:
             msg = (
                 "EAEU_SECRET_KEY is the development placeholder; set a real secret "
                 "or EAEU_DEVELOPMENT=1 for a development node"
             )
+            raise ValueError(msg)
+        if len(secret) < MIN_SECRET_LENGTH:
+            msg = f"EAEU_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters long"
             raise ValueError(msg)
         return self
 
@@ -82,7 +91,7 @@ class Settings(BaseSettings):
 
     @property
     def effective_federation_file(self) -> Path:
-        """The federation document in force: the configured one, or ``<data_dir>/federation.json``."""
+        """The federation document: the configured one, or ``<data_dir>/federation.json``."""
         return self.federation_file or self.data_dir / "federation.json"
 
 

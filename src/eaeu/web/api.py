@@ -51,7 +51,7 @@ def healthz(request: Request) -> JSONResponse:
     except SQLAlchemyError:
         checks["database"] = "unavailable"
     healthy = all(value == "ok" for value in checks.values())
-    body = {
+    body: dict[str, Any] = {
         "status": "ok" if healthy else "unavailable",
         "state": platform.state.code if platform.state else None,
         "role": "node" if platform.state else "portal",
@@ -156,11 +156,13 @@ def check_identifier(query: IdentifierQuery) -> dict[str, Any]:
 @router.get("/api/v1/federation", tags=["federation"], summary="Live status of every node")
 async def federation_status(
     request: Request,
-    timeout: Annotated[float, Query(gt=0, le=10, description="Seconds to wait per node")] = 1.5,
+    wait_s: Annotated[
+        float, Query(alias="timeout", gt=0, le=10, description="Seconds to wait per node")
+    ] = 1.5,
 ) -> dict[str, Any]:
     """Ask every node of the federation for its node document now."""
     platform = _platform(request)
-    statuses = await probe(platform.federation.nodes, timeout=timeout)
+    statuses = await probe(platform.federation.nodes, wait_s=wait_s)
     return {
         "portal": platform.federation.portal,
         "nodes": [

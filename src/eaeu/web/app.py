@@ -99,7 +99,9 @@ def _error_page_renderer(app: FastAPI) -> Callable[[Request, dict[str, Any]], Re
         if not hasattr(request.state, "language"):
             request.state.language = "en"
         templates: Templates = app.state.templates
-        return templates.render(request, "error.html", {"problem": body}, status_code=body["status"])
+        return templates.render(
+            request, "error.html", {"problem": body}, status_code=body["status"]
+        )
 
     return render
 

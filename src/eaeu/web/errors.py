@@ -8,6 +8,7 @@ traceback and answered with a 500 problem that shows none of it.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,8 +17,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eaeu.kernel.errors import (
-    Conflict,
     ConfigurationError,
+    Conflict,
     NotFound,
     PlatformError,
     ValidationError,
@@ -34,6 +35,7 @@ STATUS_BY_ERROR: tuple[tuple[type[PlatformError], int], ...] = (
     (ConfigurationError, 503),
     (PlatformError, 400),
 )
+
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
     """Mark ``message`` for extraction; error pages translate it when rendered."""
@@ -116,12 +118,17 @@ async def _platform_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     status = exc.status_code
-    reasons = {404: "route.not_found", 405: "method.not_allowed"}
+    reasons: dict[int, str] = {
+        HTTPStatus.NOT_FOUND: "route.not_found",
+        HTTPStatus.METHOD_NOT_ALLOWED: "method.not_allowed",
+    }
+    fixed: dict[int, str] = {
+        HTTPStatus.NOT_FOUND: NOT_FOUND_DETAIL,
+        HTTPStatus.METHOD_NOT_ALLOWED: METHOD_DETAIL,
+    }
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(status, "Error")
-    if status == 404 and detail == "Not Found":
-        detail = NOT_FOUND_DETAIL
-    if status == 405:
-        detail = METHOD_DETAIL
+    if status in fixed and detail in {"Not Found", "Method Not Allowed"}:
+        detail = fixed[status]
     extra: dict[str, Any] = {}
     if exc.headers and "allow" in {k.lower() for k in exc.headers}:
         extra["allow"] = next(v for k, v in exc.headers.items() if k.lower() == "allow")

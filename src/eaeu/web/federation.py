@@ -22,14 +22,14 @@ class NodeStatus:
     problem: str | None = None
 
 
-async def probe(nodes: dict[str, str], *, timeout: float = 1.5) -> list[NodeStatus]:
+async def probe(nodes: dict[str, str], *, wait_s: float = 1.5) -> list[NodeStatus]:
     """Fetch ``/.well-known/eaeu-node`` from each node; a node that does not answer is offline.
 
     Args:
         nodes: state code to base URL, as in ``federation.json``.
-        timeout: seconds to wait for each node.
+        wait_s: seconds to wait for each node.
     """
-    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+    async with httpx.AsyncClient(timeout=wait_s, trust_env=False) as client:
 
         async def one(code: str) -> NodeStatus:
             url = nodes.get(code)
@@ -40,7 +40,9 @@ async def probe(nodes: dict[str, str], *, timeout: float = 1.5) -> list[NodeStat
                 reply.raise_for_status()
                 document = reply.json()
             except (httpx.HTTPError, ValueError) as exc:
-                return NodeStatus(code, url, online=False, document=None, problem=type(exc).__name__)
+                return NodeStatus(
+                    code, url, online=False, document=None, problem=type(exc).__name__
+                )
             return NodeStatus(code, url, online=True, document=document)
 
         return list(await asyncio.gather(*(one(code) for code in STATE_CODES)))

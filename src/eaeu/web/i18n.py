@@ -9,7 +9,7 @@ The language of a request comes from ``?lang=``, then the ``lang`` cookie, then
 from __future__ import annotations
 
 import gettext
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -21,7 +21,7 @@ LOCALES = Path(__file__).with_name("locales")
 COOKIE = "lang"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> gettext.NullTranslations:
     """Return the compiled catalog for ``language`` (English is the identity)."""
     po_file = LOCALES / language / "LC_MESSAGES" / "messages.po"
