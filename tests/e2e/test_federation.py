@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,16 +20,15 @@ pytestmark = pytest.mark.slow
 def descendants(pid):
     """Every live process whose parent chain leads to ``pid``."""
     children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/stat") as handle:  # noqa: PTH123
-                fields = handle.read().rsplit(")", 1)[1].split()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(entry))
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
     found, stack = [], [pid]
     while stack:
         for child in children.get(stack.pop(), []):
@@ -43,16 +43,14 @@ def alive(pid):
     except ProcessLookupError:
         return False
     try:
-        with open(f"/proc/{pid}/stat") as handle:  # noqa: PTH123
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
 
 
 def cmdline(pid):
     try:
-        with open(f"/proc/{pid}/cmdline") as handle:  # noqa: PTH123
-            return handle.read().split("\0")
+        return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
     except OSError:
         return []
 
