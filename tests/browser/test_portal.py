@@ -150,8 +150,11 @@ class TestIdentifierCheck:
 
     def check(self, page: Page, state: str, kind: str, value: str) -> int:
         page.locator("select#state").select_option(state)
-        option = page.locator(f"select#kind option[data-state={state}][value={kind}]")
-        page.locator("select#kind").select_option(element=option.element_handle())
+        # Only the chosen state's kinds remain selectable once the state is picked.
+        enabled = page.locator(f"select#kind optgroup[data-state={state}]:not([disabled]) option")
+        assert enabled.count() >= 1
+        assert page.locator("select#kind optgroup:not([disabled])").count() == 1
+        page.locator("select#kind").select_option(kind)
         page.locator("input#value").fill(value)
         with page.expect_navigation() as navigation:
             page.locator("form button[type=submit]").click()
