@@ -51,8 +51,15 @@ class TestHealth:
         platform = node.app.state.platform
         platform.engine.dispose()
         platform.engine = make_engine("sqlite:////nonexistent/dir/x.db")
+        node.app.state.health_cache = None  # the last good answer is reused for a second
         body = assert_problem(node.get("/healthz"), 503, "node.unhealthy")
         assert body["checks"] == {"database": "unavailable"}
+
+    def test_healthz_reuses_a_fresh_answer(self, node):
+        assert node.get("/healthz").status_code == 200
+        node.app.state.platform.engine.dispose()
+        node.app.state.platform.engine = make_engine("sqlite:////nonexistent/dir/x.db")
+        assert node.get("/healthz").status_code == 200
 
 
 class TestNodeDocument:
@@ -161,6 +168,15 @@ class TestPortalPages:
         assert "Республика Казахстан" in russian.text
         assert '<html lang="ru"' in russian.text
         assert russian.cookies.get("lang") == "ru"
+
+    def test_security_headers_on_every_response(self, node):
+        for path in ("/", "/healthz", "/api/v1/nothing"):
+            response = node.get(path)
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["referrer-policy"] == "same-origin"
+
+    def test_accept_language_chooses_russian(self, node):
+        assert '<html lang="ru"' in node.get("/", headers={"accept-language": "ru-RU"}).text
 
     def test_language_choice_is_remembered(self, node):
         node.get("/?lang=ru")

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from eaeu import __version__
 from eaeu.bootstrap import Platform
@@ -39,18 +40,31 @@ def _state_json(state: MemberState) -> dict[str, Any]:
     }
 
 
-@router.get("/healthz", tags=["node"], summary="Liveness and readiness of this node")
-def healthz(request: Request) -> JSONResponse:
-    """Answer 200 when the node and its database work, 503 with the reason otherwise."""
-    platform = _platform(request)
-    checks: dict[str, str] = {}
+#: How long a database check result is reused; a burst of probes costs one query.
+HEALTH_CACHE_S = 1.0
+
+
+def _database_ok(platform: Platform) -> bool:
     try:
         with platform.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
     except SQLAlchemyError:
-        checks["database"] = "unavailable"
-    healthy = all(value == "ok" for value in checks.values())
+        return False
+    return True
+
+
+@router.get("/healthz", tags=["node"], summary="Liveness and readiness of this node")
+async def healthz(request: Request) -> JSONResponse:
+    """Answer 200 when the node and its database work, 503 with the reason otherwise."""
+    platform = _platform(request)
+    state = request.app.state
+    now = platform.clock.monotonic()
+    cached: tuple[float, bool] | None = getattr(state, "health_cache", None)
+    if cached is None or now - cached[0] >= HEALTH_CACHE_S:
+        cached = (now, await run_in_threadpool(_database_ok, platform))
+        state.health_cache = cached
+    checks = {"database": "ok" if cached[1] else "unavailable"}
+    healthy = cached[1]
     body: dict[str, Any] = {
         "status": "ok" if healthy else "unavailable",
         "state": platform.state.code if platform.state else None,

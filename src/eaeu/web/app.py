@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from eaeu.bootstrap import Platform, build
 from eaeu.kernel.log import configure_logging, get_logger
 from eaeu.kernel.settings import Settings, load_settings
 from eaeu.web import api, errors, pages
-from eaeu.web.i18n import COOKIE, negotiate
+from eaeu.web.i18n import LanguageMiddleware
 from eaeu.web.templating import Templates
 
 STATIC = Path(__file__).with_name("static")
@@ -62,20 +62,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.state.render_error = _error_page_renderer(app)
     errors.install(app)
 
-    @app.middleware("http")
-    async def choose_language(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.language = negotiate(
-            request.query_params.get("lang"),
-            request.cookies.get(COOKIE),
-            request.headers.get("accept-language"),
-            settings.default_language,
-        )
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(LanguageMiddleware, default=settings.default_language)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

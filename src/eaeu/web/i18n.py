@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import gettext
 from functools import cache
+from http.cookies import CookieError, SimpleCookie
 from io import BytesIO
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -48,3 +51,48 @@ def negotiate(
         if primary in LANGUAGES:
             return primary
     return default
+
+
+_SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"))
+
+
+class LanguageMiddleware:
+    """Pure ASGI middleware: choose the request's language and add security headers.
+
+    Written against ASGI directly rather than ``BaseHTTPMiddleware``, which costs a task and
+    two memory streams per request (a quarter of a millisecond here, measured in ``bench/``).
+    The language is stored in ``scope["state"]["language"]`` (``request.state.language``).
+    """
+
+    def __init__(self, app: Any, default: str) -> None:
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Handle one ASGI connection."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+        cookie = accept = None
+        for name, value in scope.get("headers", ()):
+            if name == b"cookie":
+                jar: SimpleCookie = SimpleCookie()
+                try:
+                    jar.load(value.decode("latin-1"))
+                except CookieError:
+                    continue  # a malformed cookie header only loses the language choice
+                if COOKIE in jar:
+                    cookie = jar[COOKIE].value
+            elif name == b"accept-language":
+                accept = value.decode("latin-1")
+        scope.setdefault("state", {})["language"] = negotiate(query, cookie, accept, self.default)
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                extra = [h for h in _SECURITY_HEADERS if h[0] not in present]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
