@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from eaeu.exchange.messages import builtin_handlers
+from eaeu.exchange.node import ExchangeConfig, ExchangeNode
+from eaeu.exchange.transport import HttpTransport, Transport
+from eaeu.exchange.trust_store import TrustStore
 from eaeu.kernel.clock import Clock, SystemClock
 from eaeu.kernel.errors import ConfigurationError
 from eaeu.kernel.settings import Settings
@@ -19,6 +24,8 @@ from eaeu.kernel.states import MemberState, get_state
 from eaeu.storage import migrate
 from eaeu.storage.engine import make_engine
 from eaeu.storage.uow import UnitOfWorkFactory
+from eaeu.trust.keys import key_passphrase
+from eaeu.trust.union import LocalUnion
 
 
 @dataclass(slots=True)
@@ -61,10 +68,57 @@ class Platform:
     uow: UnitOfWorkFactory
     state: MemberState | None
     federation: Federation
+    exchange: ExchangeNode | None = None
 
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+
+
+def exchange_config(settings: Settings) -> ExchangeConfig:
+    """The exchange timing chosen by the settings."""
+    return ExchangeConfig(
+        window=timedelta(seconds=settings.exchange_window_s),
+        retry_base_s=settings.exchange_retry_base_s,
+        retry_cap_s=settings.exchange_retry_cap_s,
+        max_attempts=settings.exchange_max_attempts,
+    )
+
+
+def build_exchange(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, transport: Transport | None = None
+) -> ExchangeNode | None:
+    """Wire the node's exchange from its keys and trust lists, or ``None`` without keys.
+
+    A node without keys under ``<data_dir>/keys/<STATE>/`` serves its portal and API but
+    exchanges nothing (``/healthz`` says so). Trust list versions found in
+    ``<data_dir>/trust/`` that are newer than the one in force are verified and accepted.
+
+    Raises:
+        KeyStoreError: the keys cannot be opened with the configured secret.
+        TrustListRejected: a trust list file must not be accepted.
+    """
+    if settings.state is None:
+        return None
+    union = LocalUnion(
+        settings.data_dir,
+        key_passphrase(settings.secret_key.get_secret_value(), development=settings.development),
+    )
+    if not union.has_keys(settings.state):
+        return None
+    store = TrustStore(uow, clock, pinned_digest=settings.trust_pin)
+    store.bootstrap(settings.data_dir / "trust")
+    return ExchangeNode(
+        state=settings.state,
+        signer=union.node_signer(settings.state),
+        encryption_key=union.node_encryption_key(settings.state),
+        trust=store,
+        uow=uow,
+        clock=clock,
+        transport=transport or HttpTransport(),
+        handlers=builtin_handlers(store),
+        config=exchange_config(settings),
+    )
 
 
 def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Platform:
@@ -88,11 +142,18 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
     except Exception:
         engine.dispose()
         raise
+    uow = UnitOfWorkFactory(engine)
+    try:
+        exchange = build_exchange(settings, uow, clock) if migrate_db else None
+    except Exception:
+        engine.dispose()
+        raise
     return Platform(
         settings=settings,
         clock=clock,
         engine=engine,
-        uow=UnitOfWorkFactory(engine),
+        uow=uow,
         state=get_state(settings.state) if settings.state else None,
         federation=Federation.load(settings.effective_federation_file),
+        exchange=exchange,
     )

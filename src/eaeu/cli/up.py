@@ -28,7 +28,12 @@ import typer
 
 from eaeu.bootstrap import Federation
 from eaeu.cli.common import fail, port_in_use
+from eaeu.kernel.clock import SystemClock
+from eaeu.kernel.errors import PlatformError
+from eaeu.kernel.settings import DEVELOPMENT_MARKER, DEVELOPMENT_SECRET
 from eaeu.kernel.states import MEMBER_STATES, STATE_CODES
+from eaeu.trust.keys import key_passphrase
+from eaeu.trust.union import LocalUnion, init_union
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -105,6 +110,11 @@ class Runner:
             plan.append((code, self.base_port + offset, [*base, "node", "serve", "--state", code]))
         return plan
 
+    def workers(self) -> list[tuple[str, list[str]]]:
+        """Return (name, arguments) for each node's delivery worker."""
+        base = [sys.executable, "-m", "eaeu", "exchange", "worker"]
+        return [(f"{code}-worker", [*base, "--state", code]) for code in STATE_CODES]
+
     def check_ports(self) -> None:
         """Exit with one line if any port of the plan is taken."""
         for name, port, _ in self.plan():
@@ -113,6 +123,44 @@ class Runner:
                     f"port {port} on {self.host} (for {name}) is already in use; "
                     "stop what runs there or choose another --base-port"
                 )
+
+    def ensure_union(self) -> str:
+        """Create the local union on first start; check its endpoints on later starts.
+
+        Returns a line saying what was done.
+        """
+        federation = self.federation()
+        passphrase = key_passphrase(DEVELOPMENT_SECRET, development=True)
+        if not (self.data_dir / "trust" / "v1.json").exists():
+            (self.data_dir / DEVELOPMENT_MARKER).write_text(
+                "Made by `eaeu up`: a development union; keys use the development passphrase.\n",
+                encoding="utf-8",
+            )
+            init_union(
+                self.data_dir,
+                passphrase=passphrase,
+                now=SystemClock().now(),
+                endpoints=federation.nodes,
+            )
+            return (
+                f"Created a local union in {self.data_dir / 'trust'} (trust list v1, threshold 3)."
+            )
+        try:
+            latest = LocalUnion(self.data_dir, passphrase).latest(at=SystemClock().now())
+        except PlatformError as exc:
+            fail(f"the union in {self.data_dir} cannot be used: {exc.message} ({exc.reason})")
+        wrong = {
+            s: latest.endpoint(s)
+            for s in latest.members
+            if latest.endpoint(s) != federation.nodes.get(s)
+        }
+        if wrong:
+            fail(
+                f"the union in {self.data_dir} lists other node addresses "
+                f"({', '.join(f'{s} {u}' for s, u in sorted(wrong.items()))}); run with the "
+                "--base-port it was created for, or use a new --data-dir"
+            )
+        return f"Using the local union in {self.data_dir / 'trust'} (trust list v{latest.version})."
 
     def federation(self) -> Federation:
         """The federation document for this plan."""
@@ -134,11 +182,16 @@ class Runner:
             "EAEU_FEDERATION_FILE": str(federation_file),
         }
         env.pop("EAEU_DATABASE_URL", None)  # each node keeps its own SQLite file here
-        for name, port, args in self.plan():
+        commands = [
+            (name, f"http://{self.host}:{port}", [*args, "--host", self.host, "--port", str(port)])
+            for name, port, args in self.plan()
+        ]
+        commands += [(name, "", args) for name, args in self.workers()]
+        for name, url, args in commands:
             log_path = logs / f"{name.lower()}.log"
             with log_path.open("ab") as log_file:
                 process = subprocess.Popen(
-                    [*args, "--host", self.host, "--port", str(port)],
+                    args,
                     env=env,
                     stdin=subprocess.DEVNULL,
                     stdout=log_file,
@@ -146,19 +199,19 @@ class Runner:
                     preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet
                     start_new_session=True,
                 )
-            url = f"http://{self.host}:{port}"
             self.children.append(Child(name, url, process, log_path))
         return federation
 
     def wait_healthy(self, timeout: float = START_TIMEOUT_S) -> None:
         """Wait until every process answers ``/healthz``; exit naming the one that failed."""
         deadline = time.monotonic() + timeout
-        pending = list(self.children)
+        pending = [child for child in self.children if child.url]
         with httpx.Client(timeout=1.0, trust_env=False) as client:
             while pending:
-                for child in list(pending):
+                for child in self.children:
                     if child.process.poll() is not None:
                         self._fail_child(child, "stopped while starting")
+                for child in list(pending):
                     try:
                         if client.get(f"{child.url}/healthz").status_code == 200:  # noqa: PLR2004
                             pending.remove(child)
@@ -234,12 +287,14 @@ def up(
     runner = Runner(data_dir.resolve(), host, base_port)
     runner.acquire_lock()
     runner.check_ports()
+    union_line = runner.ensure_union()
     signal.signal(signal.SIGINT, runner.request_stop)
     signal.signal(signal.SIGTERM, runner.request_stop)
     started = time.monotonic()
     federation = runner.start()
     try:
         runner.wait_healthy()
+        typer.echo(union_line)
         typer.echo(_table(federation, time.monotonic() - started, runner.data_dir))
         code = runner.watch()
     finally:
@@ -257,7 +312,12 @@ def _table(federation: Federation, seconds: float, data_dir: Path) -> str:
     width = max(len(name) for name, _ in rows)
     lines = [f"EAEU federation up in {seconds:.1f} s (data in {data_dir})", ""]
     lines += [f"  {name.ljust(width)}  {url}" for name, url in rows]
-    lines += ["", f"Federation file: {data_dir / 'federation.json'}", "Press Ctrl-C to stop."]
+    lines += [
+        "",
+        f"Federation file: {data_dir / 'federation.json'}",
+        "Operator pages: <node>/operator; try `eaeu exchange ping --from KZ --to RU`.",
+        "Press Ctrl-C to stop.",
+    ]
     return "\n".join(lines)
 
 

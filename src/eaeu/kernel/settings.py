@@ -19,6 +19,9 @@ from eaeu.kernel.states import MEMBER_STATES
 #: The development passphrase; refused for keys and sessions outside development mode.
 DEVELOPMENT_SECRET = "development-only-not-a-secret"  # noqa: S105 - a published placeholder
 
+#: A file in a data directory made by ``eaeu up``: a development federation on one machine.
+DEVELOPMENT_MARKER = "DEVELOPMENT"
+
 #: The shortest secret accepted outside development mode.
 MIN_SECRET_LENGTH = 32
 
@@ -37,6 +40,12 @@ class Settings(BaseSettings):
         secret_key: signs session cookies and encrypts keys at rest.
         federation_file: the ``federation.json`` written by ``eaeu up`` (peer URLs).
         log_level, log_format: structlog output.
+        trust_pin: SHA-256 digest the first union trust list must have (optional pin).
+        operator_token: bearer token of the operator API; without one, only a development
+            node answers operator calls, and only from the loopback interface.
+        exchange_window_s: how old a received envelope may be (replay window).
+        exchange_retry_base_s, exchange_retry_cap_s, exchange_max_attempts: outbox retries.
+        exchange_poll_s: how often an idle delivery worker looks for due messages.
     """
 
     model_config = SettingsConfigDict(env_prefix="EAEU_", extra="ignore", frozen=True)
@@ -52,6 +61,13 @@ class Settings(BaseSettings):
     log_format: LogFormat = "console"
     default_language: Literal["en", "ru"] = "en"
     workers: int = Field(default=1, ge=1, le=64)
+    trust_pin: str | None = None
+    operator_token: SecretStr | None = None
+    exchange_window_s: float = Field(default=300.0, gt=0)
+    exchange_retry_base_s: float = Field(default=1.0, gt=0)
+    exchange_retry_cap_s: float = Field(default=300.0, gt=0)
+    exchange_max_attempts: int = Field(default=10, ge=1)
+    exchange_poll_s: float = Field(default=0.5, gt=0)
 
     @field_validator("state")
     @classmethod

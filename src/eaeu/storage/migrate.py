@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -9,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from eaeu import __version__
 from eaeu.kernel.clock import Clock, SystemClock
@@ -54,7 +57,7 @@ def upgrade(engine: Engine) -> str:
         DatabaseUnavailable: the server cannot be reached or refused the connection.
     """
     config = alembic_config()
-    with _connect(engine) as connection:
+    with _sqlite_file_lock(engine), _connect(engine) as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
             connection.commit()
@@ -69,6 +72,24 @@ def upgrade(engine: Engine) -> str:
     return head_revision()
 
 
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes (a node and its worker).
+
+    SQLite has no advisory locks; a lock file next to the database plays that part.
+    """
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with Path(f"{database}.migrate-lock").open("a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def claim_for_node(engine: Engine, state: str, *, clock: Clock | None = None) -> None:
     """Record that ``state``'s node owns this database, or check that it already does.
 
@@ -77,18 +98,24 @@ def claim_for_node(engine: Engine, state: str, *, clock: Clock | None = None) ->
     """
     clock = clock or SystemClock()
     uow_factory = UnitOfWorkFactory(engine)
-    with uow_factory() as uow:
-        owners = list(uow.session.scalars(select(NodeRecord.state)))
-        if owners and owners != [state]:
-            raise WrongNodeDatabase(
-                f"the database {describe(str(engine.url))} belongs to the {owners[0]} node, "
-                f"not {state}; give each node its own database"
-            )
-        if not owners:
+    for _ in range(2):
+        with uow_factory() as uow:
+            owners = list(uow.session.scalars(select(NodeRecord.state)))
+            if owners and owners != [state]:
+                raise WrongNodeDatabase(
+                    f"the database {describe(str(engine.url))} belongs to the {owners[0]} node, "
+                    f"not {state}; give each node its own database"
+                )
+            if owners:
+                return
             uow.session.add(
                 NodeRecord(state=state, created_at=clock.now(), software_version=__version__)
             )
-            uow.commit()
+            try:
+                uow.commit()
+            except IntegrityError:
+                continue  # another process of the node claimed it first: check once more
+            return
 
 
 def _connect(engine: Engine) -> Connection:

@@ -8,7 +8,7 @@ Exception tree::
           ├── CertificateInvalid
           │                     certificate.expired, .not_yet_valid, .untrusted, .usage, .malformed
           ├── TrustListRejected trustlist.rollback, .threshold, .non_member, .expired,
-          │                     .tampered, .malformed, .pinned, .duplicate_signer
+          │                     .tampered, .malformed, .pinned, .duplicate_signer, .not_first
           └── KeyStoreError     keys.missing, .passphrase, .development_passphrase, .type
 
 Each error carries a stable ``reason``; verification never returns a bool that could be

@@ -10,6 +10,7 @@ Key ids are RFC 7638 JWK thumbprints.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias
 
@@ -81,7 +82,7 @@ def public_jwk(key: PublicKey) -> dict[str, str]:
     }
 
 
-def jwk_public_key(jwk: dict[str, Any]) -> PublicKey:
+def jwk_public_key(jwk: Mapping[str, Any]) -> PublicKey:
     """Build a public key from a JWK.
 
     Raises:

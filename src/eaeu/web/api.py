@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from eaeu import __version__
 from eaeu.bootstrap import Platform
 from eaeu.kernel import identifiers
+from eaeu.kernel.errors import PlatformError
 from eaeu.kernel.states import MEMBER_STATES, MemberState, get_state
 from eaeu.web.errors import PROBLEM_JSON
 from eaeu.web.federation import probe
@@ -53,6 +54,23 @@ def _database_ok(platform: Platform) -> bool:
     return True
 
 
+def _trust_check(platform: Platform) -> tuple[str, str | None]:
+    """The trust list check of ``/healthz``: its state, and a problem sentence if any."""
+    if platform.exchange is None:
+        return "not configured", None
+    try:
+        trust = platform.exchange.trust.current()
+    except PlatformError:
+        return "none", "The node has not accepted a union trust list; it exchanges nothing."
+    if trust.expires_at <= platform.clock.now():
+        return "expired", (
+            f"The union trust list (version {trust.version}) expired at "
+            f"{trust.expires_at.isoformat()}; the node refuses to exchange until a new "
+            "version is accepted."
+        )
+    return f"ok (version {trust.version})", None
+
+
 @router.get("/healthz", tags=["node"], summary="Liveness and readiness of this node")
 async def healthz(request: Request) -> JSONResponse:
     """Answer 200 when the node and its database work, 503 with the reason otherwise."""
@@ -64,7 +82,12 @@ async def healthz(request: Request) -> JSONResponse:
         cached = (now, await run_in_threadpool(_database_ok, platform))
         state.health_cache = cached
     checks = {"database": "ok" if cached[1] else "unavailable"}
-    healthy = cached[1]
+    problems = [] if cached[1] else ["The node cannot reach its database."]
+    if platform.state is not None:
+        checks["trust_list"], trust_problem = _trust_check(platform)
+        if trust_problem:
+            problems.append(trust_problem)
+    healthy = not problems
     body: dict[str, Any] = {
         "status": "ok" if healthy else "unavailable",
         "state": platform.state.code if platform.state else None,
@@ -78,7 +101,7 @@ async def healthz(request: Request) -> JSONResponse:
         type="https://eaeu.dev/problems/node.unhealthy",
         title="Service unavailable",
         status=503,
-        detail="The node cannot reach its database.",
+        detail=" ".join(problems),
         reason="node.unhealthy",
     )
     return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)

@@ -16,7 +16,7 @@ from eaeu import __version__
 from eaeu.bootstrap import Platform, build
 from eaeu.kernel.log import configure_logging, get_logger
 from eaeu.kernel.settings import Settings, load_settings
-from eaeu.web import api, errors, pages
+from eaeu.web import api, errors, exchange_api, operator_pages, pages
 from eaeu.web.i18n import LanguageMiddleware
 from eaeu.web.templating import Templates
 
@@ -77,7 +77,10 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         )
 
     app.include_router(api.router)
+    app.include_router(exchange_api.router)
+    app.include_router(exchange_api.operator)
     app.include_router(pages.router)
+    app.include_router(operator_pages.router)
     return app
 
 

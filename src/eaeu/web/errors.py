@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from eaeu.exchange.errors import ExchangeError, MessageRefused, PeerUnavailable
 from eaeu.kernel.errors import (
     ConfigurationError,
     Conflict,
@@ -24,11 +25,37 @@ from eaeu.kernel.errors import (
     ValidationError,
 )
 from eaeu.kernel.log import get_logger
+from eaeu.trust.errors import KeyStoreError, TrustError
 
 PROBLEM_JSON = "application/problem+json"
 
+#: Reasons whose status differs from their class's row below.
+STATUS_BY_REASON: dict[str, int] = {
+    "exchange.duplicate": 409,
+    "exchange.id_reuse": 409,
+    "exchange.unknown_sender": 401,
+    "exchange.bad_signature": 401,
+    "exchange.sender_mismatch": 401,
+    "exchange.unauthorised": 403,
+    "exchange.wrong_receiver": 421,
+    "exchange.too_large": 413,
+    "exchange.trust_list_expired": 503,
+    "exchange.no_trust_list": 503,
+    "exchange.not_configured": 503,
+    "operator.unauthenticated": 401,
+    "operator.forbidden": 403,
+    "log.altered": 409,
+    "log.broken_chain": 409,
+    "log.head_mismatch": 409,
+}
+
 #: The one table: most specific class first.
 STATUS_BY_ERROR: tuple[tuple[type[PlatformError], int], ...] = (
+    (PeerUnavailable, 502),
+    (KeyStoreError, 503),
+    (MessageRefused, 400),
+    (ExchangeError, 400),
+    (TrustError, 422),
     (ValidationError, 422),
     (NotFound, 404),
     (Conflict, 409),
@@ -50,7 +77,9 @@ INTERNAL_DETAIL = N_(
 
 TITLES = {
     400: N_("Bad request"),
-    401: N_("Sign-in required"),
+    401: N_("Not authenticated"),
+    421: N_("Misdirected request"),
+    502: N_("Peer unavailable"),
     403: N_("Not allowed"),
     404: N_("Not found"),
     405: N_("Method not allowed"),
@@ -68,6 +97,8 @@ log = get_logger("eaeu.web")
 
 def status_for(error: PlatformError) -> int:
     """Return the HTTP status for a domain error."""
+    if error.reason in STATUS_BY_REASON:
+        return STATUS_BY_REASON[error.reason]
     for cls, status in STATUS_BY_ERROR:
         if isinstance(error, cls):
             return status
@@ -112,7 +143,15 @@ async def _platform_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PlatformError)  # noqa: S101 - registered for this class only
     status = status_for(exc)
     log.info("http.request.refused", path=request.url.path, status=status, reason=exc.reason)
-    return problem(request, status, exc.reason, exc.message)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, MessageRefused) and exc.receipt is not None:
+        extra["receipt"] = exc.receipt
+        if exc.response is not None:
+            extra["response"] = exc.response
+    seq = getattr(exc, "seq", None)
+    if seq is not None:
+        extra["seq"] = seq
+    return problem(request, status, exc.reason, exc.message, **extra)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

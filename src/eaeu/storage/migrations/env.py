@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+# Every module that declares tables, so that autogenerate sees the whole schema.
+import eaeu.exchange.log
+import eaeu.exchange.orm  # noqa: F401
 from eaeu.storage.orm import Base
 
 config = context.config

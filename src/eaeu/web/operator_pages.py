@@ -1,0 +1,43 @@
+"""The operator's pages: trust list in force, peers, outbox and dead letters, message log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from eaeu.exchange import log
+from eaeu.exchange.errors import LogTampered
+from eaeu.web.exchange_api import peer_status, trust_summary
+from eaeu.web.operator import exchange_of, require_operator
+from eaeu.web.templating import Templates
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_operator)])
+
+
+@router.get("/operator", response_class=HTMLResponse)
+def operator_page(request: Request) -> HTMLResponse:
+    """One page with the state of this node's exchange."""
+    node = exchange_of(request)
+    verification: dict[str, Any]
+    with node.uow() as uow:
+        try:
+            summary = log.verify(uow.session)
+            verification = {"intact": True, "records": summary.count, "head": summary.head_hash}
+        except LogTampered as exc:
+            verification = {"intact": False, "seq": exc.seq, "reason": exc.reason}
+        records = list(log.iter_records(uow.session, limit=50))
+    templates: Templates = request.app.state.templates
+    return templates.render(
+        request,
+        "operator.html",
+        {
+            "trust": trust_summary(node),
+            "peers": peer_status(node),
+            "outbox": node.outbox_summary(),
+            "dead_letters": node.dead_letters(),
+            "records": records,
+            "verification": verification,
+        },
+    )
