@@ -114,14 +114,26 @@ class RunningFederation:
 
 @contextlib.contextmanager
 def federation(
-    data_dir: Path, *, timeout: float = 90.0, env: dict[str, str] | None = None
+    data_dir: Path,
+    *,
+    timeout: float = 90.0,
+    env: dict[str, str] | None = None,
+    base_port: int | None = None,
 ) -> Iterator[RunningFederation]:
     """Run ``eaeu up`` on free ports in ``data_dir`` and stop it afterwards (SIGTERM).
 
     Yields once every node answers ``/healthz``. Raises ``RuntimeError`` with the runner's
     output if it does not come up within ``timeout`` seconds.
+
+    Args:
+        data_dir: the federation's data directory (created, or reused with its union).
+        timeout: seconds to wait for every ``/healthz``.
+        env: extra environment variables for the runner and its processes.
+        base_port: the portal's port (nodes use the next five); free ports by default. A
+            union's node addresses are fixed when it is created, so restarting a federation
+            on the same ``data_dir`` needs the ports it first ran on.
     """
-    base = free_port_block(len(STATE_CODES) + 1)
+    base = base_port or free_port_block(len(STATE_CODES) + 1)
     process = subprocess.Popen(
         [sys.executable, "-m", "eaeu", "up", "--base-port", str(base), "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,

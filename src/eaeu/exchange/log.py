@@ -22,7 +22,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, String, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import MappingResult, RowMapping
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -131,6 +142,20 @@ def record_hash(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
+_HEAD_TABLE = Base.metadata.tables[MessageLogHead.__tablename__]
+_LOG_TABLE = Base.metadata.tables[MessageLogRecord.__tablename__]
+_ADVANCE_HEAD = (
+    update(_HEAD_TABLE)
+    .where(_HEAD_TABLE.c.id == _HEAD_ID)
+    .values(seq=_HEAD_TABLE.c.seq + 1)
+    .returning(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash)
+)
+_SET_HEAD_HASH = (
+    update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == _HEAD_ID).values(hash=bindparam("hash"))
+)
+_INSERT_RECORD = insert(_LOG_TABLE)
+
+
 def append(
     session: Session,
     *,
@@ -190,38 +215,33 @@ def append(
     # One row lock is enough, so no advisory lock is needed; and because it is taken in the
     # caller's transaction, a rolled-back append releases the lock and leaves no trace. The
     # lock is held until the caller commits, so append as the last step of a unit of work.
-    head = session.execute(
-        update(MessageLogHead)
-        .where(MessageLogHead.id == _HEAD_ID)
-        .values(seq=MessageLogHead.seq + 1)
-        .returning(MessageLogHead.seq, MessageLogHead.hash)
-    ).one_or_none()
+    # Core statements on the session's connection: the ORM's unit of work would cost more
+    # than the rest of a message exchange, and records are never loaded back here.
+    connection = session.connection()
+    head = connection.execute(_ADVANCE_HEAD).one_or_none()
     if head is None:
         raise _missing_head(session)
     seq, prev_hash = head
-    record = MessageLogRecord(
-        seq=seq,
-        at=at,
-        direction=direction,
-        event=event,
-        message_id=message_id,
-        correlation_id=correlation_id,
-        sender=sender,
-        receiver=receiver,
-        service=service,
-        message_type=message_type,
-        envelope_hash=envelope_hash,
-        receipt_hash=receipt_hash,
-        reason=reason,
-        prev_hash=prev_hash,
-    )
-    record.hash = record_hash({name: getattr(record, name) for name in HASHED_FIELDS})
-    session.execute(
-        update(MessageLogHead).where(MessageLogHead.id == _HEAD_ID).values(hash=record.hash)
-    )
-    session.add(record)
-    session.flush()
-    return record
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "at": at,
+        "direction": direction,
+        "event": event,
+        "message_id": message_id,
+        "correlation_id": correlation_id,
+        "sender": sender,
+        "receiver": receiver,
+        "service": service,
+        "message_type": message_type,
+        "envelope_hash": envelope_hash,
+        "receipt_hash": receipt_hash,
+        "reason": reason,
+        "prev_hash": prev_hash,
+    }
+    fields["hash"] = record_hash(fields)
+    connection.execute(_SET_HEAD_HASH, {"hash": fields["hash"]})
+    connection.execute(_INSERT_RECORD, fields)
+    return MessageLogRecord(**fields)
 
 
 def verify(session: Session) -> LogSummary:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from eaeu.exchange import log
@@ -46,6 +46,12 @@ from eaeu.trust.keys import EcSigner, jwk_public_key
 from eaeu.trust.trustlist import TrustList
 
 logger = get_logger("eaeu.exchange")
+
+_INBOX = InboxMessage.metadata.tables[InboxMessage.__tablename__]
+_FIND_INBOX = select(_INBOX.c.content_hash, _INBOX.c.receipt, _INBOX.c.response).where(
+    _INBOX.c.message_id == bindparam("id")
+)
+_INSERT_INBOX = insert(_INBOX)
 
 _HTTP_OK = 200
 _HTTP_CONFLICT = 409
@@ -503,7 +509,8 @@ class ExchangeNode:
         opened = self._open(token)
         envelope = opened.envelope
         with self.uow() as uow:
-            existing = uow.session.get(InboxMessage, envelope.id)
+            connection = uow.session.connection()
+            existing = connection.execute(_FIND_INBOX, {"id": envelope.id}).one_or_none()
             if existing is not None:
                 if existing.content_hash != envelope.content_hash:
                     raise MessageRefused(
@@ -535,18 +542,19 @@ class ExchangeNode:
                     opened, sender=self.me, created_at=now, message_id=str(uuid7()), payload=result
                 )
                 response = seal(answer, self.signer, sent_at=now)
-            uow.session.add(
-                InboxMessage(
-                    message_id=envelope.id,
-                    sender_state=opened.sender_state,
-                    service=envelope.service,
-                    message_type=envelope.type,
-                    content_hash=envelope.content_hash,
-                    token=token,
-                    received_at=now,
-                    receipt=receipt,
-                    response=response,
-                )
+            connection.execute(
+                _INSERT_INBOX,
+                {
+                    "message_id": envelope.id,
+                    "sender_state": opened.sender_state,
+                    "service": envelope.service,
+                    "message_type": envelope.type,
+                    "content_hash": envelope.content_hash,
+                    "token": token,
+                    "received_at": now,
+                    "receipt": receipt,
+                    "response": response,
+                },
             )
             log.append(
                 uow.session,

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from eaeu.exchange.errors import MessageRefused
@@ -54,19 +54,22 @@ class TrustStore:
         if self._cached is not None and now - self._cached[0] < _CACHE_S:
             return self._cached[1]
         with self._uow() as uow:
-            row = uow.session.scalars(
-                select(AcceptedTrustList).order_by(AcceptedTrustList.version.desc()).limit(1)
-            ).first()
-            if row is None:
+            # Another process of this node may have accepted a newer version: ask for the
+            # newest version number (cheap) and parse the list only when it changed.
+            newest = uow.session.scalar(select(func.max(AcceptedTrustList.version)))
+            if newest is None:
                 raise MessageRefused(
                     "this node has not accepted a union trust list yet",
                     reason="exchange.no_trust_list",
                 )
-            signed = json.loads(row.signed)
-        # Versions were verified when accepted; keep who signed them for the operator.
-        current = replace(
-            trustlist.parse(signed), signed_by=tuple(trustlist.signing_states(signed))
-        )
+            if self._cached is not None and self._cached[1].version == newest:
+                current = self._cached[1]
+            else:
+                signed = json.loads(uow.session.get_one(AcceptedTrustList, newest).signed)
+                # Versions were verified when accepted; keep who signed them for operators.
+                current = replace(
+                    trustlist.parse(signed), signed_by=tuple(trustlist.signing_states(signed))
+                )
         self._cached = (now, current)
         return current
 

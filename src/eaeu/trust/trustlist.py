@@ -38,6 +38,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -222,6 +223,14 @@ class TrustList:
 
 
 def _verifier(jwk: Mapping[str, str], kid: str) -> Verifier:
+    return _cached_verifier(kid, tuple(sorted(jwk.items())))
+
+
+@lru_cache(maxsize=256)
+def _cached_verifier(kid: str, jwk_items: tuple[tuple[str, str], ...]) -> Verifier:
+    # Building a public key from a JWK costs more than verifying one signature with it;
+    # every envelope, receipt and response is checked against a handful of node keys.
+    jwk = dict(jwk_items)
     key = jwk_public_key(jwk)
     alg = jwk.get("alg") or (ES256 if isinstance(key, ec.EllipticCurvePublicKey) else PS256)
     return PublicKeyVerifier(key, alg, kid)

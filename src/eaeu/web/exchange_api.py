@@ -8,16 +8,18 @@ a new union trust list through this node.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from eaeu.exchange import log
 from eaeu.exchange.envelope import MAX_ENVELOPE_BYTES
-from eaeu.exchange.errors import MessageRefused
+from eaeu.exchange.errors import MessageRefused, PeerUnavailable
 from eaeu.exchange.messages import EXCHANGE_SERVICE, PING, TRUST_LIST_PUBLISHED
 from eaeu.exchange.node import ExchangeNode
 from eaeu.web.operator import exchange_of, require_operator
@@ -40,7 +42,7 @@ Exchange = Annotated[ExchangeNode, Depends(exchange_of)]
         "requestBody": {"content": {"application/jose": {"schema": {"type": "string"}}}}
     },
 )
-async def receive_message(request: Request, node: Exchange) -> dict[str, Any]:
+async def receive_message(request: Request, node: Exchange) -> JSONResponse:
     """Verify, log and process an envelope; answer with a signed receipt (and response)."""
     declared = request.headers.get("content-length", "0")
     if declared.isdigit() and int(declared) > MAX_ENVELOPE_BYTES:
@@ -57,26 +59,71 @@ async def receive_message(request: Request, node: Exchange) -> dict[str, Any]:
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
 
     result: dict[str, Any] = await run_in_threadpool(node.receive, token.strip())
-    return result
+    # A plain JSONResponse: the body is two JWS strings, and FastAPI's response validation
+    # of a dict would cost more than the receipt's signature.
+    return JSONResponse(result)
 
 
 class PingRequest(BaseModel):
-    """Which node to ping."""
+    """Which node to ping, and whether through the exchange or as a plain HTTP call."""
 
     to: str = Field(min_length=2, max_length=2, examples=["RU"])
+    plain: bool = Field(
+        default=False,
+        description="Send the same payload as a plain, unsigned HTTP call to the peer's echo "
+        "endpoint instead: the baseline that shows what the exchange adds.",
+    )
+
+
+#: The largest body the echo endpoint reflects.
+ECHO_MAX_BYTES = 65_536
+_plain_client = httpx.Client(timeout=10, trust_env=False)
+
+
+@router.post(
+    "/exchange/v1/echo",
+    tags=["exchange (peers)"],
+    summary="Reflect a small JSON body (the plain-call baseline of `ping`)",
+)
+async def echo(request: Request) -> Any:
+    """Return the JSON body as received; no signature, no log, no database."""
+    body = await request.body()
+    if len(body) > ECHO_MAX_BYTES:
+        raise MessageRefused("the echo body is too large", reason="exchange.too_large")
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise MessageRefused("the echo body is not JSON", reason="exchange.malformed") from None
 
 
 @operator.post("/ping", summary="A signed round trip to a peer node")
 def ping(body: PingRequest, node: Exchange) -> dict[str, Any]:
     """Send ``exchange.ping`` to a peer and report the round trip."""
+    payload = {"from": node.state}
+    if body.plain:
+        endpoint = node.trust.current().endpoint(body.to.upper())
+        started = time.perf_counter()
+        try:
+            answer = _plain_client.post(f"{endpoint}/exchange/v1/echo", json=payload).json()
+        except (httpx.HTTPError, ValueError):
+            raise PeerUnavailable(f"{body.to.upper()} did not answer the plain call") from None
+        elapsed = (time.perf_counter() - started) * 1000
+        return {
+            "from": node.state,
+            "to": body.to.upper(),
+            "plain": True,
+            "round_trip_ms": round(elapsed, 3),
+            "response": answer,
+        }
     started = time.perf_counter()
-    delivered = node.request(body.to.upper(), EXCHANGE_SERVICE, PING, {"from": node.state})
+    delivered = node.request(body.to.upper(), EXCHANGE_SERVICE, PING, payload)
     elapsed = (time.perf_counter() - started) * 1000
     return {
         "from": node.state,
         "to": body.to.upper(),
         "message_id": delivered.message_id,
-        "round_trip_ms": round(elapsed, 2),
+        "plain": False,
+        "round_trip_ms": round(elapsed, 3),
         "receipt": {
             "status": delivered.receipt.status,
             "received_at": delivered.receipt.received_at.isoformat(),

@@ -26,7 +26,7 @@ class OperatorRefused(PlatformError):
     reason = "operator.forbidden"
 
 
-def require_operator(request: Request) -> None:
+async def require_operator(request: Request) -> None:
     """FastAPI dependency: refuse callers who are not the node's operator.
 
     Raises:
@@ -51,7 +51,12 @@ def require_operator(request: Request) -> None:
         )
 
 
-def exchange_of(request: Request) -> ExchangeNode:
+async def exchange_of(request: Request) -> ExchangeNode:
+    """FastAPI dependency: the node's exchange (async, so it costs no thread hop)."""
+    return node_exchange(request)
+
+
+def node_exchange(request: Request) -> ExchangeNode:
     """The node's exchange, or a 503 problem when this node has no keys or trust list."""
     platform: Platform = request.app.state.platform
     if platform.exchange is None:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from eaeu.exchange import log
 from eaeu.exchange.errors import LogTampered
 from eaeu.web.exchange_api import peer_status, trust_summary
-from eaeu.web.operator import exchange_of, require_operator
+from eaeu.web.operator import node_exchange, require_operator
 from eaeu.web.templating import Templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_operator)])
@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require_operat
 @router.get("/operator", response_class=HTMLResponse)
 def operator_page(request: Request) -> HTMLResponse:
     """One page with the state of this node's exchange."""
-    node = exchange_of(request)
+    node = node_exchange(request)
     verification: dict[str, Any]
     with node.uow() as uow:
         try:
