@@ -16,6 +16,26 @@ from eaeu.web.templating import Templates
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_operator)])
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark ``message`` for extraction; it is translated when rendered."""
+    return message
+
+
+#: People's names of the trust list's service and role identifiers.
+SERVICE_LABELS = {
+    "exchange": N_("Exchange between nodes"),
+    "travel": N_("Traveling without COVID-19"),
+    "jobs": N_("Work in the EAEU"),
+}
+ROLE_LABELS = {
+    "member": N_("member"),
+    "issuer": N_("issuer"),
+    "verifier": N_("verifier"),
+    "publisher": N_("publisher"),
+    "consumer": N_("consumer"),
+}
+
+
 @router.get("/operator", response_class=HTMLResponse)
 def operator_page(request: Request) -> HTMLResponse:
     """One page with the state of this node's exchange."""
@@ -39,5 +59,7 @@ def operator_page(request: Request) -> HTMLResponse:
             "dead_letters": node.dead_letters(),
             "records": records,
             "verification": verification,
+            "service_labels": SERVICE_LABELS,
+            "role_labels": ROLE_LABELS,
         },
     )
