@@ -1,28 +1,47 @@
 """Fakes and helpers for tests of this project and of services built on it.
 
 Fakes over mocks: a frozen clock, free-port finding, a throwaway PostgreSQL database,
-and a real federation started as processes for end-to-end and browser tests.
+and a real federation started as processes for end-to-end and browser tests; for the
+exchange in one process, a union made in memory and a loopback transport between nodes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.engine import make_url
 
-from eaeu.kernel.states import STATE_CODES
+from eaeu.exchange.errors import MessageRefused, PeerUnavailable
+from eaeu.exchange.messages import builtin_handlers
+from eaeu.exchange.node import ExchangeConfig, ExchangeNode, Handler
+from eaeu.exchange.transport import MESSAGES_PATH, TransportReply
+from eaeu.exchange.trust_store import TrustStore
+from eaeu.kernel.clock import Clock
+from eaeu.kernel.errors import PlatformError
+from eaeu.kernel.states import MEMBER_STATES, STATE_CODES
+from eaeu.storage.uow import UnitOfWorkFactory
+from eaeu.trust import pki
+from eaeu.trust.keys import EcSigner, generate_ec_key
+from eaeu.trust.proposals import Change, propose
+from eaeu.trust.trustlist import TrustList, accept_first, build_document, member_entry
+from eaeu.trust.trustlist import sign as sign_trust_list
+from eaeu.trust.union import default_services
+from eaeu.web.errors import TITLES, status_for
 
 
 class FrozenClock:
@@ -175,3 +194,202 @@ def _wait_until_up(running: RunningFederation, timeout: float) -> None:
             time.sleep(0.2)
     msg = f"the federation did not come up within {timeout} s"
     raise RuntimeError(msg)
+
+
+# --- the exchange, in one process ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemoryUnion:
+    """A union made in memory: every state's keys and version 1 of the trust list, signed.
+
+    The same keys and list as :func:`eaeu.trust.union.init_union` writes to disk, without
+    files, so that unit tests can sign, encrypt and verify against a real trust list.
+    """
+
+    signed: dict[str, Any] = field(repr=False)
+    trust: TrustList
+    governance: Mapping[str, EcSigner] = field(repr=False)
+    node_signers: Mapping[str, EcSigner] = field(repr=False)
+    encryption_keys: Mapping[str, ec.EllipticCurvePrivateKey] = field(repr=False)
+
+    def node_signer(self, state: str) -> EcSigner:
+        """Return ``state``'s node signer (its kid is in the trust list)."""
+        return self.node_signers[state]
+
+    def node_encryption_key(self, state: str) -> ec.EllipticCurvePrivateKey:
+        """Return the private key ``state``'s node decrypts with."""
+        return self.encryption_keys[state]
+
+    def successor(
+        self,
+        current: TrustList,
+        *changes: Change,
+        now: datetime,
+        validity: timedelta = timedelta(days=365),
+        signers: Iterable[str] = STATE_CODES,
+    ) -> dict[str, Any]:
+        """Sign the version after ``current`` with ``changes``, by ``signers`` (all by default)."""
+        document = propose(current, now=now, changes=changes, validity=validity)
+        return sign_trust_list(document, {state: self.governance[state] for state in signers})
+
+
+def memory_union(
+    *,
+    now: datetime,
+    endpoints: Mapping[str, str] | None = None,
+    services: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    validity_days: int = 365,
+    threshold: int = 3,
+) -> MemoryUnion:
+    """Make the five states' keys and the signed version 1 of the trust list in memory.
+
+    Args:
+        now: the start of every validity.
+        endpoints: each state's node base URL; ``http://<state>.test`` by default.
+        services: service → state → roles; :func:`eaeu.trust.union.default_services` by default.
+        validity_days: how long version 1 is valid.
+        threshold: how many states must sign version 2.
+    """
+    urls = endpoints or {state: f"http://{state.lower()}.test" for state in STATE_CODES}
+    participation = default_services() if services is None else services
+    governance, node_signers, encryption_keys, members = {}, {}, {}, []
+    for state in STATE_CODES:
+        root_key, node_key, encryption_key = generate_ec_key(), generate_ec_key(), generate_ec_key()
+        root = pki.issue_root(state, root_key, now=now)
+        node_cert = pki.issue_certificate(
+            issuer_cert=root,
+            issuer_key=root_key,
+            public_key=node_key.public_key(),
+            common_name=f"EAEU {state} node",
+            profile=pki.NODE_SIGNING,
+            now=now,
+            days=730,
+        )
+        governance[state] = EcSigner(root_key)
+        node_signers[state] = EcSigner(node_key)
+        encryption_keys[state] = encryption_key
+        members.append(
+            member_entry(
+                state=state,
+                name=MEMBER_STATES[state].name(),
+                roots=[root],
+                endpoint=urls[state],
+                node_certificate=node_cert,
+                encryption_key=encryption_key.public_key(),
+                services={
+                    service: list(by_state[state])
+                    for service, by_state in participation.items()
+                    if state in by_state
+                },
+            )
+        )
+    document = build_document(
+        version=1,
+        issued_at=now,
+        expires_at=now + timedelta(days=validity_days),
+        threshold=threshold,
+        members=members,
+    )
+    signed = sign_trust_list(document, governance)
+    return MemoryUnion(
+        signed=signed,
+        trust=accept_first(signed, at=now),
+        governance=governance,
+        node_signers=node_signers,
+        encryption_keys=encryption_keys,
+    )
+
+
+class LoopbackTransport:
+    """Carries envelopes between exchange nodes in one process, as their HTTP endpoint would.
+
+    ``nodes`` maps an endpoint (the trust list's base URL) to the node serving it. A refusal
+    becomes the problem document the web layer answers with: the status chosen by
+    :func:`eaeu.web.errors.status_for` and the ``reason``, and for a duplicate the first
+    receipt and response; any other exception becomes a 500 problem.
+
+    Attributes:
+        down: endpoints that do not answer (:class:`PeerUnavailable` before delivery).
+        lose_replies: endpoints whose answer is lost after the node processed the message.
+        rewrite: per endpoint, a function ``(token, reply) -> reply`` that alters the answer
+            on its way back, as a faulty or hostile peer would.
+        posted: every ``(endpoint, token)`` posted, in order, whether answered or not.
+    """
+
+    def __init__(self, nodes: Mapping[str, ExchangeNode] | None = None) -> None:
+        self.nodes: dict[str, ExchangeNode] = dict(nodes or {})
+        self.down: set[str] = set()
+        self.lose_replies: set[str] = set()
+        self.rewrite: dict[str, Callable[[str, TransportReply], TransportReply]] = {}
+        self.posted: list[tuple[str, str]] = []
+
+    def post(self, endpoint: str, token: str) -> TransportReply:
+        """Deliver ``token`` to the node at ``endpoint``; see :meth:`Transport.post`."""
+        self.posted.append((endpoint, token))
+        node = self.nodes.get(endpoint)
+        if node is None or endpoint in self.down:
+            raise PeerUnavailable(f"{endpoint} did not answer: ConnectError")
+        try:
+            reply = TransportReply(200, node.receive(token))
+        except PlatformError as exc:
+            reply = TransportReply(status_for(exc), _problem(exc))
+        except Exception:  # noqa: BLE001 - the web layer answers every other failure with a 500
+            reply = TransportReply(500, {"status": 500, "reason": "internal", "detail": "failed"})
+        if endpoint in self.lose_replies:
+            raise PeerUnavailable(f"{endpoint} did not answer: ReadTimeout")
+        rewrite = self.rewrite.get(endpoint)
+        return rewrite(token, reply) if rewrite is not None else reply
+
+
+def _problem(exc: PlatformError) -> dict[str, Any]:
+    status = status_for(exc)
+    body: dict[str, Any] = {
+        "type": f"https://eaeu.dev/problems/{exc.reason}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": exc.message,
+        "instance": MESSAGES_PATH,
+        "reason": exc.reason,
+    }
+    if isinstance(exc, MessageRefused) and exc.receipt is not None:
+        body["receipt"] = exc.receipt
+        if exc.response is not None:
+            body["response"] = exc.response
+    return body
+
+
+def loopback_node(
+    union: MemoryUnion,
+    state: str,
+    *,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    transport: LoopbackTransport,
+    handlers: Mapping[str, Handler] | None = None,
+    config: ExchangeConfig | None = None,
+    rng: Callable[[], float] = random.random,
+) -> ExchangeNode:
+    """Build ``state``'s exchange node on a migrated database and plug it into ``transport``.
+
+    The node accepts the union's version 1 (unless its database holds a trust list
+    already, as for a second worker of one node) and has the built-in handlers plus
+    ``handlers``.
+    """
+    store = TrustStore(uow, clock)
+    if not store.versions():
+        store.accept(union.signed)
+    node = ExchangeNode(
+        state=state,
+        signer=union.node_signer(state),
+        encryption_key=union.node_encryption_key(state),
+        trust=store,
+        uow=uow,
+        clock=clock,
+        transport=transport,
+        handlers={**builtin_handlers(store), **(handlers or {})},
+        config=config,
+        rng=rng,
+    )
+    transport.nodes[union.trust.endpoint(state)] = node
+    return node

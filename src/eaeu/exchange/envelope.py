@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,9 @@ RECEIPT_TYP = "eaeu-receipt+jws"
 FORMAT_VERSION = 1
 #: The largest signed envelope a node accepts.
 MAX_ENVELOPE_BYTES = 1_048_576
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_NAME_MAX = 64
+_ID_MAX = 36
 
 
 def sha256_hex(data: bytes) -> str:
@@ -119,9 +123,7 @@ class Envelope:
         for name in ("id", "sender", "receiver", "service", "type", "created_at"):
             if not isinstance(data.get(name), str) or not data[name]:
                 raise MessageRefused(f"the envelope has no {name}", reason="exchange.malformed")
-        for name in ("encrypted", "correlation_id", "consent", "request_hash"):
-            if data.get(name) is not None and not isinstance(data[name], str):
-                raise MessageRefused(f"{name} must be a string", reason="exchange.malformed")
+        _check_fields(data)
         envelope = cls(
             id=data["id"],
             sender=data["sender"],
@@ -138,6 +140,19 @@ class Envelope:
         envelope.sender_id  # noqa: B018 - parse both identifiers now, refusing bad ones
         envelope.receiver_id  # noqa: B018
         return envelope
+
+
+def _check_fields(data: dict[str, Any]) -> None:
+    for name in ("encrypted", "correlation_id", "consent", "request_hash"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise MessageRefused(f"{name} must be a string", reason="exchange.malformed")
+    if not _UUID.fullmatch(data["id"]):
+        raise MessageRefused("id must be a UUID", reason="exchange.malformed")
+    if len(data.get("correlation_id") or "") > _ID_MAX:
+        raise MessageRefused("correlation_id is too long", reason="exchange.malformed")
+    for name in ("service", "type"):
+        if len(data[name]) > _NAME_MAX:
+            raise MessageRefused(f"{name} is too long", reason="exchange.malformed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,11 +344,17 @@ def check_receipt(
             "the receipt is not for this envelope or not from its receiver",
             reason="exchange.bad_receipt",
         )
+    try:
+        received_at = _parse_time(body.get("received_at"), "received_at")
+    except MessageRefused as exc:
+        raise MessageRefused(
+            f"the receipt is not valid: {exc.message}", reason="exchange.bad_receipt"
+        ) from None
     return Receipt(
         message_id=message_id,
         envelope_hash=str(body.get("envelope_hash")),
         receiver_state=receiver_state,
-        received_at=_parse_time(body.get("received_at"), "received_at"),
+        received_at=received_at,
         status=str(body.get("status")),
         token=token,
         token_hash=sha256_hex(token.encode()),

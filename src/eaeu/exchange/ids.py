@@ -67,7 +67,7 @@ def parse_id(text: str) -> ExchangeId:
             f"{member_class!r} is not a member class (GOV, COM, ORG)",
             reason="exchange.bad_identifier",
         )
-    if not all(_CODE.match(code) for code in codes):
+    if not all(_CODE.fullmatch(code) for code in codes):
         raise MessageRefused(
             "identifier codes are 1-64 letters, digits, '.', '_' or '-'",
             reason="exchange.bad_identifier",

@@ -7,6 +7,7 @@ from typing import Any
 from eaeu.exchange.errors import MessageRefused
 from eaeu.exchange.node import Handler, Incoming
 from eaeu.exchange.trust_store import TrustStore
+from eaeu.trust import trustlist
 from eaeu.trust.errors import TrustListRejected
 
 #: The trust-list service every member takes part in.
@@ -28,29 +29,23 @@ def trust_list_published(store: TrustStore) -> Handler:
         if not isinstance(signed, dict):
             raise MessageRefused("the message carries no trust list", reason="exchange.malformed")
         try:
+            candidate = trustlist.parse(signed)
+        except TrustListRejected as exc:
+            raise MessageRefused(
+                f"the trust list was not accepted: {exc.message}", reason=exc.reason
+            ) from None
+        if store.digest(candidate.version) == candidate.digest:
+            # Delivered again (or accepted from a file first): nothing to do, and not a fork.
+            return {"version": candidate.version, "already": True}
+        try:
             accepted = store.accept(signed)
         except TrustListRejected as exc:
-            current = store.current()
-            if exc.reason == "trustlist.rollback" and _already_accepted(
-                store, signed, current.version
-            ):
-                return {"version": current.version, "already": True}
             raise MessageRefused(
                 f"the trust list was not accepted: {exc.message}", reason=exc.reason
             ) from None
         return {"version": accepted.version, "already": False}
 
     return handle
-
-
-def _already_accepted(store: TrustStore, signed: dict[str, Any], version: int) -> bool:
-    from eaeu.trust import trustlist  # noqa: PLC0415
-
-    try:
-        candidate = trustlist.parse(signed)
-    except TrustListRejected:
-        return False
-    return candidate.version in store.versions() and candidate.version <= version
 
 
 def builtin_handlers(store: TrustStore) -> dict[str, Handler]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +56,7 @@ _INSERT_INBOX = insert(_INBOX)
 _HTTP_OK = 200
 _HTTP_CONFLICT = 409
 _HTTP_CLIENT_ERRORS = range(400, 500)
+_HTTP_SERVER_ERRORS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,19 +173,7 @@ class ExchangeNode:
         consent: str | None,
         correlation_id: str | None,
     ) -> Envelope:
-        encrypted = None
-        if personal:
-            member = self.trust.current().member(to_state)
-            recipient = jwk_public_key(member.node.encryption_jwk)
-            assert isinstance(recipient, ec.EllipticCurvePublicKey)  # noqa: S101 - trust list invariant
-            encrypted = jwe.encrypt(
-                json.dumps(payload).encode("utf-8"),
-                recipient,
-                kid=member.node.encryption_kid,
-                header={"cty": "json"},
-            )
-            payload = None
-        return Envelope(
+        envelope = Envelope(
             id=str(uuid7()),
             sender=self.me,
             receiver=str(node_id(to_state)),
@@ -192,10 +181,22 @@ class ExchangeNode:
             type=message_type,
             created_at=self.clock.now(),
             payload=payload,
-            encrypted=encrypted,
             correlation_id=correlation_id,
             consent=consent,
         )
+        return self._encrypted(envelope, to_state) if personal else envelope
+
+    def _encrypted(self, envelope: Envelope, to_state: str) -> Envelope:
+        member = self.trust.current().member(to_state)
+        recipient = jwk_public_key(member.node.encryption_jwk)
+        assert isinstance(recipient, ec.EllipticCurvePublicKey)  # noqa: S101 - trust list invariant
+        token = jwe.encrypt(
+            json.dumps(envelope.payload).encode("utf-8"),
+            recipient,
+            kid=member.node.encryption_kid,
+            header={"cty": "json"},
+        )
+        return replace(envelope, payload=None, encrypted=token)
 
     # -- synchronous requests ------------------------------------------------------------
     def request(
@@ -227,6 +228,9 @@ class ExchangeNode:
         token = seal(envelope, self.signer, sent_at=self.clock.now())
         token_hash = sha256_hex(token.encode())
         reply = self.transport.post(trust.endpoint(to_state), token)
+        if reply.status >= _HTTP_SERVER_ERRORS:
+            detail = str(reply.body.get("detail") or "no detail")
+            raise PeerUnavailable(f"{to_state} answered {reply.status}: {detail}")
         try:
             if reply.status != _HTTP_OK:
                 raise _refusal(reply, to_state)
@@ -322,9 +326,10 @@ class ExchangeNode:
     def claim(self, owner: str, limit: int = 20) -> list[str]:
         """Lease up to ``limit`` due messages to ``owner``; other workers skip them.
 
-        On PostgreSQL the rows are selected ``FOR UPDATE SKIP LOCKED``; on SQLite the
-        database's single writer serialises claims. A lease that runs out (a worker that
-        died mid-delivery) makes the message due again.
+        On PostgreSQL the rows are selected ``FOR UPDATE SKIP LOCKED``; on SQLite, which
+        serialises only writes, two workers may select the same rows, so the lease is taken
+        only on rows that are still free and each worker keeps what it leased. A lease that
+        runs out (a worker that died mid-delivery) makes the message due again.
         """
         now = self.clock.now()
         with self.uow() as uow:
@@ -342,13 +347,22 @@ class ExchangeNode:
                 due = due.with_for_update(skip_locked=True)
             ids = list(uow.session.scalars(due))
             if ids:
-                uow.session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids))
-                    .values(
-                        lease_until=now + timedelta(seconds=self.config.lease_s), lease_owner=owner
+                leased = set(
+                    uow.session.scalars(
+                        update(OutboxMessage)
+                        .where(
+                            OutboxMessage.id.in_(ids),
+                            (OutboxMessage.lease_until.is_(None))
+                            | (OutboxMessage.lease_until < now),
+                        )
+                        .values(
+                            lease_until=now + timedelta(seconds=self.config.lease_s),
+                            lease_owner=owner,
+                        )
+                        .returning(OutboxMessage.id)
                     )
                 )
+                ids = [message_id for message_id in ids if message_id in leased]
             uow.commit()
         return ids
 
@@ -370,7 +384,13 @@ class ExchangeNode:
             row.lease_until = None
             row.lease_owner = None
             try:
+                # A node without a usable trust list keeps its outbox and tries again later.
                 trust = self.trust.current()
+            except MessageRefused as exc:
+                self._retry_later(uow.session, row, envelope, now, exc.reason, exc.message)
+                uow.commit()
+                return False
+            try:
                 reply = self.transport.post(trust.endpoint(row.receiver_state), token)
                 receipt = self._delivery_receipt(reply, trust, row, token_hash)
             except PeerUnavailable as exc:
@@ -541,6 +561,9 @@ class ExchangeNode:
                 answer = response_to(
                     opened, sender=self.me, created_at=now, message_id=str(uuid7()), payload=result
                 )
+                if envelope.encrypted is not None:
+                    # An answer to personal data is personal data: encrypt it to the asker.
+                    answer = self._encrypted(answer, opened.sender_state)
                 response = seal(answer, self.signer, sent_at=now)
             connection.execute(
                 _INSERT_INBOX,
@@ -696,7 +719,8 @@ def _unverified_claims(token: Any) -> dict[str, str]:
 
     try:
         body = json.loads(b64url_decode(token.split(".")[1]))
-    except (AttributeError, IndexError, ValueError):
+    except (AttributeError, IndexError, ValueError, RecursionError):
+        # RecursionError: JSON nested deeper than the parser goes, sent to break the log.
         return {}
     if not isinstance(body, dict):
         return {}

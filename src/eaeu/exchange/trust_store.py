@@ -73,6 +73,12 @@ class TrustStore:
         self._cached = (now, current)
         return current
 
+    def digest(self, version: int) -> str | None:
+        """The digest of an accepted version, or ``None`` if it was not accepted here."""
+        with self._uow() as uow:
+            row = uow.session.get(AcceptedTrustList, version)
+            return row.digest if row is not None else None
+
     def versions(self) -> list[int]:
         """The accepted version numbers, oldest first."""
         with self._uow() as uow:

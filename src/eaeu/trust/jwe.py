@@ -97,7 +97,7 @@ def decrypt(token: str, key: ec.EllipticCurvePrivateKey) -> tuple[dict[str, Any]
     try:
         header = json.loads(b64url_decode(parts[0]))
         encrypted_key, iv, ciphertext, tag = (b64url_decode(p) for p in parts[1:])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than JSON parses
         raise DecryptionFailed(
             "the JWE is not base64url JSON", reason="encryption.malformed"
         ) from None
@@ -116,7 +116,14 @@ def decrypt(token: str, key: ec.EllipticCurvePrivateKey) -> tuple[dict[str, Any]
         ) from None
     if not isinstance(ephemeral, ec.EllipticCurvePublicKey):
         raise DecryptionFailed("the ephemeral key must be P-256", reason="encryption.malformed")
-    content_key = _content_key(key.exchange(ec.ECDH(), ephemeral))
+    try:
+        # RFC 7518 §4.6.2: party information, when present, enters the key derivation.
+        apu, apv = (b64url_decode(header.get(name, "")) for name in ("apu", "apv"))
+    except ValueError:
+        raise DecryptionFailed(
+            "the party information is not base64url", reason="encryption.malformed"
+        ) from None
+    content_key = _content_key(key.exchange(ec.ECDH(), ephemeral), apu, apv)
     try:
         plaintext = AESGCM(content_key).decrypt(iv, ciphertext + tag, parts[0].encode("ascii"))
     except (InvalidTag, ValueError):

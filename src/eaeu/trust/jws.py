@@ -49,7 +49,7 @@ def sign_compact(payload: bytes, signer: Signer, header: Mapping[str, Any] | Non
 def _header(encoded: str) -> dict[str, Any]:
     try:
         header = json.loads(b64url_decode(encoded))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than JSON parses
         raise InvalidSignature(
             "the signature header is not base64url JSON", reason="signature.malformed"
         ) from None

@@ -537,7 +537,7 @@ def _payload_bytes(payload: str) -> bytes:
 def _parse_payload(raw: bytes) -> TrustList:
     try:
         document = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _malformed("payload", "is not UTF-8 JSON") from None
     # Only canonical bytes have one digest: two encodings of one document must not differ.
     if canonical_json(document) != raw:
