@@ -247,10 +247,11 @@ class TestSynchronousRequests:
 
     def test_raises_when_the_peer_does_not_answer(self, am, by, transport):
         transport.down.add("http://by.test")
-        with pytest.raises(PeerUnavailable, match=r"http://by\.test did not answer") as raised:
+        with pytest.raises(PeerUnavailable, match="BY did not answer") as raised:
             am.request("BY", "travel", VERIFY, {})
         assert raised.value.reason == "exchange.unreachable"
         assert inbox(by) == []
+        assert events(am) == [("out", "unreachable", "exchange.unreachable")]
 
     def test_refuses_to_send_to_a_state_outside_the_union(self, am):
         with pytest.raises(TrustError, match="'UZ' is not a member") as raised:
@@ -784,6 +785,25 @@ class TestTrustListPublished:
             publish(am, fork)
         assert raised.value.reason == "trustlist.rollback"
         assert by.trust.versions() == [1, 2]
+
+    def test_a_node_whose_list_expired_still_receives_the_next_version(self, by, union, clock):
+        clock.advance(days=365)
+        later = clock.now()
+        v2 = union.successor(union.trust, now=later)
+        message = envelope(
+            service=EXCHANGE_SERVICE,
+            type=TRUST_LIST_PUBLISHED,
+            created_at=later,
+            payload={"signed": v2},
+        )
+        by.receive(sealed(union, message, sent_at=later))
+        assert by.trust.versions() == [1, 2]
+        assert by.trust.current().expires_at > later
+
+    def test_a_node_whose_list_expired_refuses_anything_else(self, by, union, clock):
+        clock.advance(days=365)
+        token = sealed(union, envelope(created_at=clock.now()), sent_at=clock.now())
+        refused(by, token, match="trust list has expired", reason="exchange.trust_list_expired")
 
     @pytest.mark.usefixtures("by")
     def test_refuses_a_trust_list_that_does_not_parse(self, am):

@@ -429,13 +429,25 @@ class TestRetrying:
         assert handled == [message_id]
 
     @pytest.mark.usefixtures("by", "transport")
-    def test_retries_a_peer_whose_trust_list_has_expired(self, am, clock):
-        clock.advance(days=365)
+    def test_keeps_its_outbox_while_its_own_trust_list_has_expired(self, am, transport, clock):
         message_id = queue(am)
+        clock.advance(days=365)
+        assert not attempt(am, message_id)
+        waiting = row(am, message_id)
+        assert (waiting.status, waiting.last_reason) == (PENDING, "exchange.trust_list_expired")
+        assert transport.posted == []
+
+    def test_retries_a_peer_whose_trust_list_has_expired(self, am, make_node, transport):
+        make_node("BY")
+        message_id = queue(am)
+        expired_peer = lambda _token, _reply: TransportReply(  # noqa: E731
+            503, {"status": 503, "reason": "exchange.trust_list_expired", "detail": "expired"}
+        )
+        transport.rewrite["http://by.test"] = expired_peer
         assert not attempt(am, message_id)
         waiting = row(am, message_id)
         assert (waiting.status, waiting.last_reason) == (PENDING, "exchange.unreachable")
-        assert waiting.last_error.startswith("BY answered 503: this node's union trust list")
+        assert waiting.last_error == "BY answered 503: expired"
 
     def test_keeps_the_message_while_the_node_has_no_trust_list(self, am):
         message_id = queue(am)

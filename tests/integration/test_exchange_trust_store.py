@@ -147,12 +147,22 @@ class TestSuccessors:
         assert store.accept(v3).version == 3
         assert store.versions() == [1, 3]
 
-    def test_refuses_version_1_once_it_is_in_force(self, store, union):
-        store.accept(union.signed)
-        with pytest.raises(TrustListRejected, match="does not follow version 1") as raised:
-            store.accept(union.signed)
-        assert raised.value.reason == "trustlist.rollback"
+    def test_accepting_the_version_in_force_again_changes_nothing(self, store, union):
+        first = store.accept(union.signed)
+        again = store.accept(union.signed)
+        assert (again.version, again.digest) == (first.version, first.digest)
+        assert sorted(again.signed_by) == sorted(first.members)
         assert store.versions() == [1]
+
+    def test_refuses_another_list_numbered_like_the_one_in_force(self, store, union):
+        store.accept(union.signed)
+        v2 = union.successor(union.trust, now=START)
+        store.accept(v2)
+        other = union.successor(union.trust, Join("KZ", "travel", ("verifier",)), now=START)
+        with pytest.raises(TrustListRejected, match="does not follow version 2") as raised:
+            store.accept(other)
+        assert raised.value.reason == "trustlist.rollback"
+        assert store.versions() == [1, 2]
 
     def test_refuses_a_successor_signed_by_too_few_members(self, store, union):
         store.accept(union.signed)

@@ -93,17 +93,23 @@ def status(
     for code in [state.upper()] if state else list(STATE_CODES):
         result = _call("GET", f"{_node_url(data_dir, code)}/api/v1/exchange/status")
         outbox = result["outbox"]
-        peers = ", ".join(
-            f"{p['state']} {'up' if p['reachable'] else 'DOWN'}" for p in result["peers"]
-        )
+        peers = ", ".join(f"{p['state']} {_peer_word(p)}" for p in result["peers"])
+        trust = result["trust_list"]
+        expired = " (EXPIRED: this node exchanges nothing)" if trust["expired"] else ""
         typer.echo(
-            f"{code}: trust list v{result['trust_list']['version']}, outbox {outbox['pending']} "
+            f"{code}: trust list v{trust['version']}{expired}, outbox {outbox['pending']} "
             f"pending / {outbox['delivered']} delivered / {outbox['dead']} dead; peers: {peers}"
         )
         for dead in result["dead_letters"]:
             typer.echo(
                 f"    dead letter {dead['id']} to {dead['to']}: {dead['reason']} ({dead['error']})"
             )
+
+
+def _peer_word(peer: dict[str, Any]) -> str:
+    if not peer["reachable"]:
+        return "DOWN"
+    return "up" if peer.get("healthy", True) else "unhealthy"
 
 
 @log_app.command("verify")

@@ -148,7 +148,13 @@ class Runner:
         try:
             latest = LocalUnion(self.data_dir, passphrase).latest(at=SystemClock().now())
         except PlatformError as exc:
-            fail(f"the union in {self.data_dir} cannot be used: {exc.message} ({exc.reason})")
+            hint = (
+                "; publish a new version (eaeu trust propose, sign, publish) "
+                "or use a new --data-dir"
+                if exc.reason == "trustlist.expired"
+                else ""
+            )
+            fail(f"the union in {self.data_dir} cannot be used: {exc.message} ({exc.reason}){hint}")
         wrong = {
             s: latest.endpoint(s)
             for s in latest.members

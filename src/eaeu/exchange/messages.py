@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eaeu.exchange.errors import MessageRefused
-from eaeu.exchange.node import Handler, Incoming
+from eaeu.exchange.node import TRUST_LIST_TYPE, Handler, Incoming
 from eaeu.exchange.trust_store import TrustStore
 from eaeu.trust import trustlist
 from eaeu.trust.errors import TrustListRejected
@@ -13,7 +13,7 @@ from eaeu.trust.errors import TrustListRejected
 #: The trust-list service every member takes part in.
 EXCHANGE_SERVICE = "exchange"
 PING = "exchange.ping"
-TRUST_LIST_PUBLISHED = "trust.list.published"
+TRUST_LIST_PUBLISHED = TRUST_LIST_TYPE
 
 
 def ping(incoming: Incoming) -> dict[str, Any]:

@@ -53,6 +53,10 @@ _FIND_INBOX = select(_INBOX.c.content_hash, _INBOX.c.receipt, _INBOX.c.response)
 )
 _INSERT_INBOX = insert(_INBOX)
 
+#: The message type that carries a new union trust list (see ``messages.py``).
+TRUST_LIST_TYPE = "trust.list.published"
+UNREACHABLE = "exchange.unreachable"
+
 _HTTP_OK = 200
 _HTTP_CONFLICT = 409
 _HTTP_CLIENT_ERRORS = range(400, 500)
@@ -224,11 +228,20 @@ class ExchangeNode:
             consent=consent,
             correlation_id=None,
         )
-        trust = self.trust.current()
+        trust = self._usable_trust()
         token = seal(envelope, self.signer, sent_at=self.clock.now())
         token_hash = sha256_hex(token.encode())
-        reply = self.transport.post(trust.endpoint(to_state), token)
-        if reply.status >= _HTTP_SERVER_ERRORS:
+        try:
+            reply = self.transport.post(trust.endpoint(to_state), token)
+        except PeerUnavailable:
+            self._log_out(
+                envelope, "unreachable", token_hash=token_hash, reason="exchange.unreachable"
+            )
+            raise PeerUnavailable(f"{to_state} did not answer") from None
+        if reply.status >= _HTTP_SERVER_ERRORS and not _is_refusal(reply):
+            self._log_out(
+                envelope, "unreachable", token_hash=token_hash, reason="exchange.unreachable"
+            )
             detail = str(reply.body.get("detail") or "no detail")
             raise PeerUnavailable(f"{to_state} answered {reply.status}: {detail}")
         try:
@@ -385,7 +398,7 @@ class ExchangeNode:
             row.lease_owner = None
             try:
                 # A node without a usable trust list keeps its outbox and tries again later.
-                trust = self.trust.current()
+                trust = self._usable_trust()
             except MessageRefused as exc:
                 self._retry_later(uow.session, row, envelope, now, exc.reason, exc.message)
                 uow.commit()
@@ -478,23 +491,38 @@ class ExchangeNode:
             row.status, row.attempts, row.next_attempt_at = PENDING, 0, self.clock.now()
             uow.commit()
 
-    # -- receiving ----------------------------------------------------------------------
-    def _open(self, token: str) -> Opened:
-        now = self.clock.now()
+    def _usable_trust(self) -> TrustList:
+        """The trust list in force, refusing to exchange once it has expired."""
         trust = self.trust.current()
         try:
-            trust.check_current(now)
+            trust.check_current(self.clock.now())
         except TrustError:
             raise MessageRefused(
                 "this node's union trust list has expired; it exchanges nothing until a new "
                 "version is accepted",
                 reason="exchange.trust_list_expired",
             ) from None
+        return trust
+
+    # -- receiving ----------------------------------------------------------------------
+    def _open(self, token: str) -> Opened:
+        try:
+            trust = self._usable_trust()
+        except MessageRefused:
+            # Even a node whose list expired must be able to receive the next version: its
+            # content is verified on its own, by a threshold of the members' signatures.
+            opened = self._open_with(token, self.trust.current())
+            if opened.envelope.type != TRUST_LIST_TYPE:
+                raise
+            return opened
+        return self._open_with(token, trust)
+
+    def _open_with(self, token: str, trust: TrustList) -> Opened:
         return open_envelope(
             token,
             trust,
             receiver_state=self.state,
-            now=now,
+            now=self.clock.now(),
             window=self.config.window,
             skew=self.config.skew,
         )
@@ -704,6 +732,12 @@ class ExchangeNode:
                 )
                 for row in rows
             ]
+
+
+def _is_refusal(reply: TransportReply) -> bool:
+    """Whether an error reply is the exchange refusing (with its reason), not a failure."""
+    reason = reply.body.get("reason")
+    return isinstance(reason, str) and reason.startswith("exchange.")
 
 
 def _refusal(reply: TransportReply, peer: str) -> MessageRefused:

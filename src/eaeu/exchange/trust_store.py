@@ -73,6 +73,11 @@ class TrustStore:
         self._cached = (now, current)
         return current
 
+    @staticmethod
+    def _reparse(stored: str) -> TrustList:
+        signed = json.loads(stored)
+        return replace(trustlist.parse(signed), signed_by=tuple(trustlist.signing_states(signed)))
+
     def digest(self, version: int) -> str | None:
         """The digest of an accepted version, or ``None`` if it was not accepted here."""
         with self._uow() as uow:
@@ -95,7 +100,13 @@ class TrustStore:
             TrustListRejected: the version must not be accepted; the reason says why.
         """
         now = self._clock.now()
+        candidate = trustlist.parse(signed)
         with self._uow() as uow:
+            same = uow.session.get(AcceptedTrustList, candidate.version)
+            if same is not None and same.digest == candidate.digest:
+                # Already accepted here (by another process of this node, or from a file):
+                # the same version again is not a rollback, it is nothing to do.
+                return self._reparse(same.signed)
             newest = uow.session.scalars(
                 select(AcceptedTrustList).order_by(AcceptedTrustList.version.desc()).limit(1)
             ).first()

@@ -144,14 +144,16 @@ def peer_status(node: ExchangeNode, timeout: float = 1.5) -> list[dict[str, Any]
             endpoint = trust.endpoint(state)
             started = time.perf_counter()
             try:
-                reachable = client.get(f"{endpoint}/healthz").status_code == 200  # noqa: PLR2004
+                healthy = client.get(f"{endpoint}/healthz").status_code == 200  # noqa: PLR2004
+                reachable = True
             except httpx.HTTPError:
-                reachable = False
+                healthy = reachable = False
             peers.append(
                 {
                     "state": state,
                     "endpoint": endpoint,
                     "reachable": reachable,
+                    "healthy": healthy,
                     "latency_ms": round((time.perf_counter() - started) * 1000, 1),
                 }
             )

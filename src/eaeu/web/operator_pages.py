@@ -27,6 +27,15 @@ SERVICE_LABELS = {
     "travel": N_("Traveling without COVID-19"),
     "jobs": N_("Work in the EAEU"),
 }
+EVENT_LABELS = {
+    "queued": N_("queued"),
+    "sent": N_("sent"),
+    "delivered": N_("delivered"),
+    "received": N_("received"),
+    "refused": N_("refused"),
+    "unreachable": N_("unreachable"),
+    "dead_letter": N_("dead letter"),
+}
 ROLE_LABELS = {
     "member": N_("member"),
     "issuer": N_("issuer"),
@@ -61,5 +70,6 @@ def operator_page(request: Request) -> HTMLResponse:
             "verification": verification,
             "service_labels": SERVICE_LABELS,
             "role_labels": ROLE_LABELS,
+            "event_labels": EVENT_LABELS,
         },
     )
