@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -30,6 +29,8 @@ from eaeu.kernel.ids import uuid7
 from eaeu.kernel.settings import DEVELOPMENT_MARKER, DEVELOPMENT_SECRET
 from eaeu.kernel.states import STATE_CODES
 from eaeu.testing import federation, free_port_block
+from eaeu.testing import process_cmdline as cmdline
+from eaeu.testing import process_descendants as descendants
 from eaeu.trust.keys import EcSigner, generate_ec_key, key_passphrase
 from eaeu.trust.union import LocalUnion, init_union
 
@@ -88,33 +89,6 @@ def one_line_error(result, *fragments):
     for fragment in fragments:
         assert fragment in lines[0]
     return lines[0]
-
-
-def descendants(pid):
-    """Every live process whose parent chain leads to ``pid``."""
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-def cmdline(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
-    except OSError:
-        return []
 
 
 def process_of(fed, *words):

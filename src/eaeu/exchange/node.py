@@ -413,7 +413,9 @@ class ExchangeNode:
             except (MessageRefused, TrustError) as exc:
                 row.status = DEAD
                 row.last_reason, row.last_error = exc.reason, exc.message[:300]
-                self._log_row(uow.session, row, envelope, "refused", token_hash, reason=exc.reason)
+                self._append_out(
+                    uow.session, envelope, "refused", token_hash=token_hash, reason=exc.reason
+                )
                 uow.commit()
                 logger.warning("exchange.message.dead_letter", message_id=row.id, reason=exc.reason)
                 return False
@@ -422,8 +424,12 @@ class ExchangeNode:
             row.sent_token = token
             row.receipt = receipt.token
             row.last_reason = row.last_error = None
-            self._log_row(
-                uow.session, row, envelope, "delivered", token_hash, receipt_hash=receipt.token_hash
+            self._append_out(
+                uow.session,
+                envelope,
+                "delivered",
+                token_hash=token_hash,
+                receipt_hash=receipt.token_hash,
             )
             uow.commit()
         return True
@@ -468,8 +474,8 @@ class ExchangeNode:
         if row.attempts >= self.config.max_attempts:
             row.status = DEAD
             row.last_reason = "exchange.undeliverable"
-            self._log_row(
-                session, row, envelope, "dead_letter", None, reason="exchange.undeliverable"
+            self._append_out(
+                session, envelope, "dead_letter", token_hash=None, reason="exchange.undeliverable"
             )
             logger.warning("exchange.message.dead_letter", message_id=row.id, reason=reason)
             return
@@ -656,31 +662,23 @@ class ExchangeNode:
         reason: str | None = None,
     ) -> None:
         with self.uow() as uow:
-            log.append(
+            self._append_out(
                 uow.session,
-                at=self.clock.now(),
-                direction="out",
-                event=event,
-                message_id=envelope.id,
-                sender=envelope.sender,
-                receiver=envelope.receiver,
-                service=envelope.service,
-                message_type=envelope.type,
-                envelope_hash=token_hash,
+                envelope,
+                event,
+                token_hash=token_hash,
                 receipt_hash=receipt_hash,
                 reason=reason,
-                correlation_id=envelope.correlation_id,
             )
             uow.commit()
 
-    def _log_row(
+    def _append_out(
         self,
         session: Session,
-        row: OutboxMessage,
         envelope: Envelope,
         event: str,
-        token_hash: str | None,
         *,
+        token_hash: str | None,
         receipt_hash: str | None = None,
         reason: str | None = None,
     ) -> None:
@@ -689,11 +687,11 @@ class ExchangeNode:
             at=self.clock.now(),
             direction="out",
             event=event,
-            message_id=row.id,
+            message_id=envelope.id,
             sender=envelope.sender,
             receiver=envelope.receiver,
-            service=row.service,
-            message_type=row.message_type,
+            service=envelope.service,
+            message_type=envelope.type,
             envelope_hash=token_hash,
             receipt_hash=receipt_hash,
             reason=reason,

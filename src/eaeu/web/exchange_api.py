@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import cache
 from typing import Annotated, Any
 
 import httpx
@@ -77,7 +78,12 @@ class PingRequest(BaseModel):
 
 #: The largest body the echo endpoint reflects.
 ECHO_MAX_BYTES = 65_536
-_plain_client = httpx.Client(timeout=10, trust_env=False)
+
+
+@cache
+def _plain_client() -> httpx.Client:
+    """One pooled client per process for plain calls (made on first use, not at import)."""
+    return httpx.Client(timeout=10, trust_env=False)
 
 
 @router.post(
@@ -104,7 +110,7 @@ def ping(body: PingRequest, node: Exchange) -> dict[str, Any]:
         endpoint = node.trust.current().endpoint(body.to.upper())
         started = time.perf_counter()
         try:
-            answer = _plain_client.post(f"{endpoint}/exchange/v1/echo", json=payload).json()
+            answer = _plain_client().post(f"{endpoint}/exchange/v1/echo", json=payload).json()
         except (httpx.HTTPError, ValueError):
             raise PeerUnavailable(f"{body.to.upper()} did not answer the plain call") from None
         elapsed = (time.perf_counter() - started) * 1000
