@@ -1,6 +1,7 @@
 """A node's accepted trust lists: version 1 once, then only successors, kept in its database."""
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -281,3 +282,35 @@ class TestTheListInForce:
         assert store.current().version == 1
         store.accept(v2)
         assert store.current().version == 2
+
+
+class TestProcessesOfOneNode:
+    def test_several_processes_accepting_the_first_version_at_once_all_succeed(
+        self, database_url, union, clock
+    ):
+        # A node's web process and its delivery worker bootstrap the same database at start.
+        engines = [make_engine(database_url) for _ in range(4)]
+        migrate.upgrade(engines[0])
+        errors, barrier = [], threading.Barrier(len(engines))
+
+        def accept(engine):
+            store = TrustStore(UnitOfWorkFactory(engine), clock)
+            barrier.wait()
+            try:
+                store.accept(union.signed)
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(exc)
+
+        try:
+            for _ in range(5):
+                with engines[0].begin() as connection:
+                    connection.exec_driver_sql("DELETE FROM trust_lists")
+                threads = [threading.Thread(target=accept, args=(e,)) for e in engines]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+        finally:
+            for engine in engines:
+                engine.dispose()
+        assert errors == []

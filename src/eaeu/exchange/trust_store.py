@@ -102,14 +102,17 @@ class TrustStore:
         now = self._clock.now()
         candidate = trustlist.parse(signed)
         with self._uow() as uow:
+            # Read the newest version first: whatever it shows, the lookup of the same
+            # version after it sees too, so a version that another process of this node
+            # just accepted is recognised instead of being refused as a rollback.
+            newest = uow.session.scalars(
+                select(AcceptedTrustList).order_by(AcceptedTrustList.version.desc()).limit(1)
+            ).first()
             same = uow.session.get(AcceptedTrustList, candidate.version)
             if same is not None and same.digest == candidate.digest:
                 # Already accepted here (by another process of this node, or from a file):
                 # the same version again is not a rollback, it is nothing to do.
                 return self._reparse(same.signed)
-            newest = uow.session.scalars(
-                select(AcceptedTrustList).order_by(AcceptedTrustList.version.desc()).limit(1)
-            ).first()
             if newest is None:
                 accepted = trustlist.accept_first(signed, at=now, pinned_digest=self._pinned)
             else:
