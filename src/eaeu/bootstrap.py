@@ -82,6 +82,7 @@ def exchange_config(settings: Settings) -> ExchangeConfig:
         retry_base_s=settings.exchange_retry_base_s,
         retry_cap_s=settings.exchange_retry_cap_s,
         max_attempts=settings.exchange_max_attempts,
+        lease_s=settings.exchange_lease_s,
     )
 
 

@@ -38,6 +38,7 @@ pytestmark = pytest.mark.slow
 
 #: Retries every 0.2 s to 1 s instead of 1 s to 5 min, so a peer that is back is seen soon.
 FAST_RETRIES = {"EAEU_EXCHANGE_RETRY_BASE_S": "0.2", "EAEU_EXCHANGE_RETRY_CAP_S": "1"}
+SHORT_LEASE = {**FAST_RETRIES, "EAEU_EXCHANGE_LEASE_S": "12"}
 #: The change every scenario publishes: Kazakhstan joins the travel service.
 KZ_JOINS_TRAVEL = ("--join", "KZ:travel:issuer,verifier")
 PUBLISHED = "trust.list.published"
@@ -553,7 +554,7 @@ class TestUnreachablePeer:
 class TestWorkerKilledMidDelivery:
     def test_loses_nothing_and_delivers_once_after_a_restart(self, tmp_path):
         data_dir = tmp_path / "var"
-        with federation(data_dir, env=FAST_RETRIES) as first:
+        with federation(data_dir, env=SHORT_LEASE) as first:
             ru = process_of(first, "node", "serve", "RU")
             worker = process_of(first, "exchange", "worker", "KZ")
             with stopped(ru):
@@ -577,8 +578,8 @@ class TestWorkerKilledMidDelivery:
         message_id = in_flight["RU"]["id"]
         assert outbox(data_dir, "KZ")["RU"]["status"] == "pending"
 
-        with federation(data_dir, env=FAST_RETRIES, base_port=base_port(first)) as second:
-            # The dead worker's lease runs out (30 s from its claim); a new worker delivers.
+        with federation(data_dir, env=SHORT_LEASE, base_port=base_port(first)) as second:
+            # The dead worker's lease runs out (12 s from its claim); a new worker delivers.
             done = wait_for(
                 "the restarted KZ worker to deliver to RU",
                 lambda: outbox(data_dir, "KZ")["RU"],

@@ -321,7 +321,8 @@ def _table(federation: Federation, seconds: float, data_dir: Path) -> str:
     lines += [
         "",
         f"Federation file: {data_dir / 'federation.json'}",
-        "Operator pages: <node>/operator; try `eaeu exchange ping --from KZ --to RU`.",
+        f"Operator pages: {federation.nodes.get('KZ', '<node>')}/operator (and every node's)",
+        "A signed round trip: eaeu exchange ping --from KZ --to RU",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
         exchange_window_s: how old a received envelope may be (replay window).
         exchange_retry_base_s, exchange_retry_cap_s, exchange_max_attempts: outbox retries.
         exchange_poll_s: how often an idle delivery worker looks for due messages.
+        exchange_lease_s: how long a worker holds a claimed message; longer than the
+            transport's 10 s timeout, so a slow attempt is never sent twice at once.
     """
 
     model_config = SettingsConfigDict(env_prefix="EAEU_", extra="ignore", frozen=True)
@@ -68,6 +70,7 @@ class Settings(BaseSettings):
     exchange_retry_cap_s: float = Field(default=300.0, gt=0)
     exchange_max_attempts: int = Field(default=10, ge=1)
     exchange_poll_s: float = Field(default=0.5, gt=0)
+    exchange_lease_s: float = Field(default=30.0, gt=10)
 
     @field_validator("state")
     @classmethod
