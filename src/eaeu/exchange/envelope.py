@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -387,7 +387,6 @@ __all__ = [
     "check_receipt",
     "make_receipt",
     "open_envelope",
-    "replace",
     "response_to",
     "seal",
     "sha256_hex",

@@ -74,6 +74,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
+            # Nothing may be fetched from outside: no online validator badge.
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     app.include_router(api.router)
