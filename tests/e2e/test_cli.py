@@ -150,6 +150,48 @@ class TestNodeServe:
         assert_one_line_error(result, "belongs to the KZ node, not RU")
 
 
+class TestBadEnvironment:
+    @pytest.mark.parametrize(
+        ("variable", "value", "fragment"),
+        [
+            ("EAEU_LOG_LEVEL", "nonsense", "EAEU_LOG_LEVEL"),
+            ("EAEU_WORKERS", "0", "EAEU_WORKERS"),
+            ("EAEU_WORKERS", "abc", "EAEU_WORKERS"),
+        ],
+    )
+    def test_a_bad_setting_is_one_line_naming_it(self, tmp_path, variable, value, fragment):
+        result = eaeu(
+            "node",
+            "serve",
+            "--state",
+            "AM",
+            "--port",
+            str(free_port_block(1)),
+            "--data-dir",
+            str(tmp_path),
+            env={"EAEU_DEVELOPMENT": "1", variable: value},
+        )
+        assert_one_line_error(result, fragment)
+
+    def test_log_verify_without_a_node_database_is_one_line(self, tmp_path):
+        result = eaeu("exchange", "log", "verify", "--state", "KZ", "--data-dir", str(tmp_path))
+        assert_one_line_error(result, "there is no KZ node database")
+        assert not (tmp_path / "kz.db").exists()
+
+    def test_commands_on_a_development_federation_need_no_development_flag(self, tmp_path):
+        (tmp_path / "DEVELOPMENT").write_text("made by eaeu up\n")
+        result = eaeu(
+            "db",
+            "upgrade",
+            "--state",
+            "KZ",
+            "--data-dir",
+            str(tmp_path),
+            env={"EAEU_DEVELOPMENT": "0"},
+        )
+        assert result.returncode == 0, result.stderr
+
+
 class TestIdentifierCheck:
     def test_valid_number_exit_0(self):
         result = eaeu("id", "check", "RU", "inn", "7707083893")

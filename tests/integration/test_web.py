@@ -103,6 +103,11 @@ class TestProblems:
         body = assert_problem(portal.get("/api/v1/federation?timeout=soon"), 422, "request.invalid")
         assert body["errors"][0]["location"] == "query.timeout"
 
+    def test_json_nested_too_deep_is_refused_not_a_crash(self, node):
+        deep = b"[" * 30000 + b"]" * 30000
+        response = node.post("/exchange/v1/echo", content=deep)
+        assert_problem(response, 400, "exchange.malformed")
+
     def test_wrong_method_is_a_405_problem_with_allow(self, node):
         response = node.delete("/healthz")
         assert_problem(response, 405, "method.not_allowed")

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from eaeu.cli.common import platform_errors
-from eaeu.kernel.settings import load_settings
+from eaeu.cli.common import cli_settings, platform_errors
 from eaeu.storage import migrate
 from eaeu.storage.engine import describe, make_engine
 
@@ -21,10 +20,7 @@ def upgrade(
 ) -> None:
     """Apply every migration to the node's database (EAEU_DATABASE_URL or its SQLite file)."""
     with platform_errors():
-        overrides: dict[str, object] = {"state": state} if state else {}
-        if data_dir is not None:
-            overrides["data_dir"] = data_dir
-        settings = load_settings(**overrides)
+        settings = cli_settings(data_dir, state=state)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.effective_database_url
         engine = make_engine(url)

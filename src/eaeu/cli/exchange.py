@@ -12,9 +12,10 @@ from typing import Any
 
 import httpx
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from eaeu.bootstrap import Federation, build
-from eaeu.cli.common import EXIT_USAGE, fail, platform_errors
+from eaeu.cli.common import EXIT_USAGE, cli_settings, fail, platform_errors
 from eaeu.exchange import log
 from eaeu.exchange.errors import LogTampered
 from eaeu.kernel.log import configure_logging, get_logger
@@ -119,8 +120,13 @@ def verify(
 ) -> None:
     """Verify the node's message log; exit 0 if intact, 1 naming the first broken record."""
     with platform_errors():
-        settings = load_settings(development=True, state=state, data_dir=data_dir)
-        engine = make_engine(settings.effective_database_url)
+        # Verifying reads the database only: no key is opened, so no secret is needed.
+        settings = cli_settings(data_dir, state=state, development=True)
+        url = settings.effective_database_url
+        database = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+        if database is not None and not database.exists():
+            fail(f"there is no {settings.state} node database at {database}")
+        engine = make_engine(url)
         try:
             from eaeu.storage.uow import UnitOfWorkFactory  # noqa: PLC0415
 
@@ -128,6 +134,8 @@ def verify(
                 summary = log.verify(uow.session)
         except LogTampered as exc:
             fail(f"{exc.message} ({exc.reason})")
+        except SQLAlchemyError as exc:
+            fail(f"the message log of {settings.state} cannot be read: {type(exc).__name__}")
         finally:
             engine.dispose()
     head = summary.head_hash[:16]
@@ -141,11 +149,8 @@ def worker(
     once: bool = typer.Option(default=False, help="Deliver what is due now, then exit."),
 ) -> None:
     """Deliver the node's outbox until stopped (several workers may run at once)."""
-    overrides: dict[str, object] = {"state": state}
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir.resolve()
     with platform_errors():
-        settings = load_settings(**overrides)
+        settings = cli_settings(data_dir, state=state)
         configure_logging(settings.log_level, settings.log_format)
         platform = build(settings)
     node = platform.exchange

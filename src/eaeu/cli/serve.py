@@ -9,8 +9,7 @@ import typer
 import uvicorn
 
 from eaeu.bootstrap import build
-from eaeu.cli.common import fail, platform_errors, port_in_use
-from eaeu.kernel.settings import load_settings
+from eaeu.cli.common import cli_settings, fail, platform_errors, port_in_use
 
 node_app = typer.Typer(help="Run one national node.", no_args_is_help=True)
 portal_app = typer.Typer(help="Run the union portal.", no_args_is_help=True)
@@ -20,16 +19,17 @@ def _serve(
     state: str | None,
     host: str,
     port: int,
-    workers: int,
+    workers: int | None,
     data_dir: Path | None,
     public_url: str | None,
 ) -> None:
-    overrides: dict[str, object] = {"state": state, "workers": workers}
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir.resolve()
-    overrides["public_url"] = public_url or f"http://{host}:{port}"
     with platform_errors():
-        settings = load_settings(**overrides)
+        settings = cli_settings(
+            data_dir,
+            state=state,
+            workers=workers,
+            public_url=public_url or f"http://{host}:{port}",
+        )
         # Migrate and claim the database once, before any worker starts, so that a bad
         # EAEU_DATABASE_URL or another node's database is one clear line, not N tracebacks.
         build(settings).close()
@@ -48,7 +48,7 @@ def _serve(
         factory=True,
         host=host,
         port=port,
-        workers=workers,
+        workers=settings.workers,
         log_level=settings.log_level.lower(),
         access_log=False,
         proxy_headers=True,
@@ -61,7 +61,9 @@ def serve_node(
     state: str = typer.Option(..., help="The member state this node serves: AM, BY, KG, KZ, RU."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
-    workers: int = typer.Option(1, min=1, max=64, help="Web worker processes."),
+    workers: int | None = typer.Option(
+        None, min=1, max=64, help="Web worker processes (default EAEU_WORKERS or 1)."
+    ),
     data_dir: Path | None = typer.Option(
         None, help="Data directory (default EAEU_DATA_DIR or var)."
     ),
@@ -77,7 +79,9 @@ def serve_node(
 def serve_portal(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8100, min=1, max=65535, help="Port to listen on."),
-    workers: int = typer.Option(1, min=1, max=64, help="Web worker processes."),
+    workers: int | None = typer.Option(
+        None, min=1, max=64, help="Web worker processes (default EAEU_WORKERS or 1)."
+    ),
     data_dir: Path | None = typer.Option(
         None, help="Data directory (default EAEU_DATA_DIR or var)."
     ),

@@ -16,10 +16,9 @@ from typing import Any
 
 import typer
 
-from eaeu.cli.common import EXIT_USAGE, fail
+from eaeu.cli.common import EXIT_USAGE, cli_settings, fail
 from eaeu.kernel.clock import SystemClock, utc
 from eaeu.kernel.errors import PlatformError
-from eaeu.kernel.settings import DEVELOPMENT_MARKER, load_settings
 from eaeu.kernel.states import STATE_CODES
 from eaeu.trust import keys, trustlist
 from eaeu.trust.proposals import Change, Join, Leave, SetEndpoint, SetThreshold, describe_changes
@@ -47,8 +46,7 @@ def _errors() -> Iterator[None]:
 def _passphrase(data_dir: Path) -> bytes:
     # A data directory made by `eaeu up` is a development union: its keys are protected by
     # the development passphrase, so its commands need no EAEU_DEVELOPMENT=1.
-    development = (data_dir / DEVELOPMENT_MARKER).exists()
-    settings = load_settings(data_dir=data_dir, **({"development": True} if development else {}))
+    settings = cli_settings(data_dir)
     return keys.key_passphrase(
         settings.secret_key.get_secret_value(), development=settings.development
     )

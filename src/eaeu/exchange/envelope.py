@@ -237,7 +237,8 @@ def _verify(token: str, trust: TrustList) -> tuple[Verified, Envelope, datetime]
         raise MessageRefused("this JWS is not an envelope", reason="exchange.malformed")
     try:
         body = json.loads(verified.payload)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: JSON nested deeper than the parser goes.
         raise MessageRefused("the envelope is not JSON", reason="exchange.malformed") from None
     if not isinstance(body, dict):
         raise MessageRefused("the envelope is not a JSON object", reason="exchange.malformed")
@@ -328,7 +329,7 @@ def check_receipt(
         verified = verify_compact(token, _resolver(trust))
         body = json.loads(verified.payload)
         signer_state, _ = trust.node_verifier(verified.verifier.kid)
-    except (TrustError, ValueError) as exc:
+    except (TrustError, ValueError, RecursionError) as exc:
         raise MessageRefused(
             f"the receipt is not valid: {exc}", reason="exchange.bad_receipt"
         ) from None

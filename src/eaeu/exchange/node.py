@@ -539,7 +539,7 @@ class ExchangeNode:
         try:
             _, plaintext = jwe.decrypt(envelope.encrypted, self._encryption_key)
             return json.loads(plaintext)
-        except (TrustError, ValueError):
+        except (TrustError, ValueError, RecursionError):
             raise MessageRefused(
                 "the encrypted payload cannot be opened by this node",
                 reason="exchange.undecryptable",

@@ -33,10 +33,14 @@ def configure_logging(level: str = "INFO", fmt: str = "console", *, stream: Any 
         stream: where to write (default standard error).
     """
     out = stream if stream is not None else sys.stderr
+    # Plain tracebacks only: a pretty one prints local variables, which may hold message
+    # bodies, tokens or keys, and none of those may reach a log.
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[
@@ -51,8 +55,11 @@ def configure_logging(level: str = "INFO", fmt: str = "console", *, stream: Any 
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level.upper(), stream=out, format="%(name)s %(message)s", force=True)
-    # Alembic announces its dialect at INFO on every start; only its warnings matter here.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+    # Alembic announces its dialect at INFO on every start, and httpx logs every request's
+    # full URL as unstructured text; only their warnings matter here.
+    quiet = max(logging.WARNING, logging.getLevelName(level.upper()))
+    for name in ("alembic", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -26,6 +26,7 @@ DEVELOPMENT_MARKER = "DEVELOPMENT"
 MIN_SECRET_LENGTH = 32
 
 LogFormat = Literal["console", "json"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseSettings):
@@ -59,7 +60,7 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     federation_file: Path | None = None
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     log_format: LogFormat = "console"
     default_language: Literal["en", "ru"] = "en"
     workers: int = Field(default=1, ge=1, le=64)
@@ -71,6 +72,11 @@ class Settings(BaseSettings):
     exchange_max_attempts: int = Field(default=10, ge=1)
     exchange_poll_s: float = Field(default=0.5, gt=0)
     exchange_lease_s: float = Field(default=30.0, gt=10)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("state")
     @classmethod

@@ -98,7 +98,7 @@ async def echo(request: Request) -> Any:
         raise MessageRefused("the echo body is too large", reason="exchange.too_large")
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise MessageRefused("the echo body is not JSON", reason="exchange.malformed") from None
 
 
