@@ -253,6 +253,12 @@ class TestSynchronousRequests:
         assert inbox(by) == []
         assert events(am) == [("out", "unreachable", "exchange.unreachable")]
 
+    def test_refuses_to_send_a_message_to_itself(self, am, transport):
+        with pytest.raises(MessageRefused, match="does not send messages to itself") as raised:
+            am.request("AM", EXCHANGE_SERVICE, PING, {"from": "AM"})
+        assert raised.value.reason == "exchange.to_self"
+        assert transport.posted == []
+
     def test_refuses_to_send_to_a_state_outside_the_union(self, am):
         with pytest.raises(TrustError, match="'UZ' is not a member") as raised:
             am.request("UZ", "travel", VERIFY, {})

@@ -159,6 +159,11 @@ class TestReferenceApi:
         )
         assert_problem(response, 422, "identifier.checksum")
 
+    def test_identifier_kinds_of_an_unknown_state_are_not_found(self, node):
+        assert_problem(
+            node.get("/api/v1/identifiers/kinds", params={"state": "ZZ"}), 404, "state.unknown"
+        )
+
     def test_lists_identifier_kinds(self, node):
         kinds = node.get("/api/v1/identifiers/kinds", params={"state": "ru"}).json()
         assert {"state": "RU", "kind": "snils"} in kinds

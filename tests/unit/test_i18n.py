@@ -11,6 +11,11 @@ class TestLanguageNegotiation:
     def test_accept_language_is_read_in_order(self):
         assert negotiate(None, None, "de-DE,ru;q=0.8,en;q=0.5", "en") == "ru"
 
+    def test_accept_language_weights_are_respected(self):
+        assert negotiate(None, None, "en;q=0.1, ru;q=0.9", "en") == "ru"
+        assert negotiate(None, None, "ru;q=0, en", "ru") == "en"
+        assert negotiate(None, None, "ru;q=abc", "en") == "en"
+
     def test_unknown_values_fall_back_to_the_default(self):
         assert negotiate("xx", "yy", "de", "en") == "en"
         assert negotiate(None, None, None, "ru") == "ru"

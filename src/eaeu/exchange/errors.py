@@ -9,7 +9,8 @@ Exception tree::
           │                     .unknown_sender, .bad_signature, .sender_mismatch,
           │                     .wrong_receiver, .expired, .from_future, .unauthorised,
           │                     .duplicate, .id_reuse, .unknown_type, .undecryptable,
-          │                     .bad_receipt, .bad_response, .trust_list_expired, .no_trust_list
+          │                     .bad_receipt, .bad_response, .trust_list_expired, .no_trust_list,
+          │                     .to_self
           ├── PeerUnavailable   exchange.unreachable: the peer did not answer; retried later
           └── LogTampered       log.tampered, log.altered, log.broken_chain, log.head_mismatch
 

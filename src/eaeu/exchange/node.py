@@ -177,6 +177,11 @@ class ExchangeNode:
         consent: str | None,
         correlation_id: str | None,
     ) -> Envelope:
+        if to_state == self.state:
+            raise MessageRefused(
+                f"the {self.state} node does not send messages to itself",
+                reason="exchange.to_self",
+            )
         envelope = Envelope(
             id=str(uuid7()),
             sender=self.me,

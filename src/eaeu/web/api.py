@@ -168,7 +168,8 @@ class IdentifierQuery(BaseModel):
 @router.get("/api/v1/identifiers/kinds", tags=["identifiers"], summary="Supported identifiers")
 def identifier_kinds(state: str | None = None) -> list[dict[str, str]]:
     """List the (state, kind) pairs the validators cover."""
-    return [{"state": s, "kind": k} for s, k in identifiers.kinds(state.upper() if state else None)]
+    code = get_state(state).code if state else None
+    return [{"state": s, "kind": k} for s, k in identifiers.kinds(code)]
 
 
 @router.post(
