@@ -192,6 +192,17 @@ class TestBadEnvironment:
         assert result.returncode == 0, result.stderr
 
 
+class TestDataDirectoryFromTheEnvironment:
+    def test_trust_commands_use_eaeu_data_dir(self, tmp_path):
+        env = {"EAEU_DATA_DIR": str(tmp_path), "EAEU_DEVELOPMENT": "1"}
+        assert eaeu("trust", "init", env=env).returncode == 0
+        assert (tmp_path / "trust" / "v1.json").exists()
+        # The union is marked as a development one: no EAEU_DEVELOPMENT=1 needed any more.
+        shown = eaeu("trust", "show", env={"EAEU_DATA_DIR": str(tmp_path)})
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith("trust list version 1")
+
+
 class TestIdentifierCheck:
     def test_valid_number_exit_0(self):
         result = eaeu("id", "check", "RU", "inn", "7707083893")

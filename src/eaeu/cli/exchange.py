@@ -29,7 +29,9 @@ app = typer.Typer(
 log_app = typer.Typer(help="The hash-chained message log.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 
-DATA_DIR = typer.Option(Path("var"), help="The federation's data directory.")
+DATA_DIR = typer.Option(
+    Path("var"), envvar="EAEU_DATA_DIR", help="The federation's data directory."
+)
 
 
 def _node_url(data_dir: Path, state: str) -> str:

@@ -19,6 +19,7 @@ import typer
 from eaeu.cli.common import EXIT_USAGE, cli_settings, fail
 from eaeu.kernel.clock import SystemClock, utc
 from eaeu.kernel.errors import PlatformError
+from eaeu.kernel.settings import DEVELOPMENT_MARKER
 from eaeu.kernel.states import STATE_CODES
 from eaeu.trust import keys, trustlist
 from eaeu.trust.proposals import Change, Join, Leave, SetEndpoint, SetThreshold, describe_changes
@@ -29,7 +30,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-DATA_DIR = typer.Option(Path("var"), "--data-dir", help="The data directory of the union.")
+DATA_DIR = typer.Option(
+    Path("var"), "--data-dir", envvar="EAEU_DATA_DIR", help="The data directory of the union."
+)
 
 
 @contextmanager
@@ -68,6 +71,7 @@ def init(
         endpoints = {
             state: f"http://127.0.0.1:{base_port + i}" for i, state in enumerate(STATE_CODES, 1)
         }
+        settings = cli_settings(data_dir)
         accepted = init_union(
             data_dir,
             passphrase=_passphrase(data_dir),
@@ -76,6 +80,12 @@ def init(
             validity_days=validity_days,
             threshold=threshold,
         )
+        if settings.development:
+            # Mark the union as a development one, as `eaeu up` does, so that later
+            # commands on it open its keys without EAEU_DEVELOPMENT=1.
+            (data_dir / DEVELOPMENT_MARKER).write_text(
+                "Made by `eaeu trust init` in development mode.\n", encoding="utf-8"
+            )
     for state in STATE_CODES:
         typer.echo(f"created {data_dir / 'keys' / state}: root CA, node keys, document signers")
     typer.echo(

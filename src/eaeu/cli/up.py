@@ -286,7 +286,9 @@ def up(
     base_port: int = typer.Option(
         8100, min=1, max=65530, help="Portal port; nodes use the next five."
     ),
-    data_dir: Path = typer.Option(Path("var"), help="Where databases, keys and logs are kept."),
+    data_dir: Path = typer.Option(
+        Path("var"), envvar="EAEU_DATA_DIR", help="Where databases, keys and logs are kept."
+    ),
     host: str = typer.Option("127.0.0.1", help="Address every process listens on."),
 ) -> None:
     """Run the union portal and the five national nodes until Ctrl-C."""
