@@ -23,7 +23,7 @@ from eaeu.kernel.ids import uuid7
 from eaeu.storage import migrate
 from eaeu.storage.engine import make_engine
 from eaeu.storage.uow import UnitOfWorkFactory
-from eaeu.testing import FrozenClock, LoopbackTransport, loopback_node, memory_union
+from eaeu.testing import FrozenClock, LoopbackTransport
 from eaeu.trust import jwe
 from eaeu.trust import trustlist as tl
 from eaeu.trust.encoding import b64url, b64url_decode, canonical_json
@@ -35,57 +35,6 @@ UNION_START = FrozenClock().now()
 START = UNION_START + timedelta(days=1)
 VERIFY = "travel.certificate.verify"
 NAME = "Айгуль Нурланова"
-
-
-@pytest.fixture(scope="module")
-def union():
-    return memory_union(now=UNION_START)
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def transport():
-    return LoopbackTransport()
-
-
-@pytest.fixture
-def calls():
-    return []
-
-
-@pytest.fixture
-def engines():
-    made = []
-    yield made
-    for engine in made:
-        engine.dispose()
-
-
-@pytest.fixture
-def make_node(union, clock, transport, tmp_path, engines, calls):
-    def verify(incoming):
-        calls.append(incoming)
-        return {"valid": True, "seen": incoming.payload}
-
-    def make(state, *, url=None, handlers=None, **kwargs):
-        engine = make_engine(url or f"sqlite:///{tmp_path / state}.db")
-        migrate.upgrade(engine)
-        engines.append(engine)
-        return loopback_node(
-            union,
-            state,
-            uow=UnitOfWorkFactory(engine),
-            clock=clock,
-            transport=transport,
-            handlers={VERIFY: verify, **(handlers or {})},
-            **kwargs,
-        )
-
-    return make
 
 
 @pytest.fixture

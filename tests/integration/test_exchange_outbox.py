@@ -24,10 +24,9 @@ from eaeu.exchange.orm import (
     OutboxMessage,
 )
 from eaeu.exchange.transport import TransportReply
-from eaeu.storage import migrate
 from eaeu.storage.engine import make_engine
 from eaeu.storage.uow import UnitOfWorkFactory
-from eaeu.testing import FrozenClock, LoopbackTransport, loopback_node, memory_union
+from eaeu.testing import FrozenClock
 from eaeu.trust.encoding import b64url_decode
 from eaeu.trust.proposals import RemoveMember
 
@@ -36,57 +35,6 @@ START = UNION_START + timedelta(days=1)
 VERIFY = "travel.certificate.verify"
 NAME = "Նարեկ Պետրոսյան"
 BY = "http://by.test"
-
-
-@pytest.fixture(scope="module")
-def union():
-    return memory_union(now=UNION_START)
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def transport():
-    return LoopbackTransport()
-
-
-@pytest.fixture
-def calls():
-    return []
-
-
-@pytest.fixture
-def engines():
-    made = []
-    yield made
-    for engine in made:
-        engine.dispose()
-
-
-@pytest.fixture
-def make_node(union, clock, transport, tmp_path, engines, calls):
-    def verify(incoming):
-        calls.append(incoming)
-        return {"valid": True}
-
-    def make(state, *, url=None, handlers=None, **kwargs):
-        engine = make_engine(url or f"sqlite:///{tmp_path / state}.db")
-        migrate.upgrade(engine)
-        engines.append(engine)
-        return loopback_node(
-            union,
-            state,
-            uow=UnitOfWorkFactory(engine),
-            clock=clock,
-            transport=transport,
-            handlers={VERIFY: verify, **(handlers or {})},
-            **kwargs,
-        )
-
-    return make
 
 
 @pytest.fixture
