@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.engine import make_url
 
 from eaeu.exchange.errors import MessageRefused, PeerUnavailable
+from eaeu.exchange.guard import Transfer, TransferGuard
 from eaeu.exchange.messages import builtin_handlers
 from eaeu.exchange.node import ExchangeConfig, ExchangeNode, Handler
 from eaeu.exchange.transport import MESSAGES_PATH, TransportReply
@@ -359,6 +360,31 @@ def _problem(exc: PlatformError) -> dict[str, Any]:
     return body
 
 
+@dataclass
+class RecordingGuard:
+    """A transfer guard for exchange tests: allows everything unless told to refuse.
+
+    Attributes:
+        refusal: raised by :meth:`check` when set.
+        checked: every transfer checked, in order.
+        recorded: every transfer recorded, in order.
+    """
+
+    refusal: MessageRefused | None = None
+    checked: list[Transfer] = field(default_factory=list)
+    recorded: list[Transfer] = field(default_factory=list)
+
+    def check(self, session: Any, transfer: Transfer) -> None:  # noqa: ARG002 - the protocol
+        """Note the transfer; raise :attr:`refusal` when set."""
+        self.checked.append(transfer)
+        if self.refusal is not None:
+            raise self.refusal
+
+    def record(self, session: Any, transfer: Transfer) -> None:  # noqa: ARG002 - the protocol
+        """Note the transfer."""
+        self.recorded.append(transfer)
+
+
 def loopback_node(
     union: MemoryUnion,
     state: str,
@@ -369,6 +395,7 @@ def loopback_node(
     handlers: Mapping[str, Handler] | None = None,
     config: ExchangeConfig | None = None,
     rng: Callable[[], float] = random.random,
+    guard: TransferGuard | None = None,
 ) -> ExchangeNode:
     """Build ``state``'s exchange node on a migrated database and plug it into ``transport``.
 
@@ -390,6 +417,7 @@ def loopback_node(
         handlers={**builtin_handlers(store), **(handlers or {})},
         config=config,
         rng=rng,
+        guard=guard,
     )
     transport.nodes[union.trust.endpoint(state)] = node
     return node

@@ -12,7 +12,13 @@ import pytest
 from eaeu.storage import migrate
 from eaeu.storage.engine import make_engine
 from eaeu.storage.uow import UnitOfWorkFactory
-from eaeu.testing import FrozenClock, LoopbackTransport, loopback_node, memory_union
+from eaeu.testing import (
+    FrozenClock,
+    LoopbackTransport,
+    RecordingGuard,
+    loopback_node,
+    memory_union,
+)
 
 UNION_START = FrozenClock().now()
 START = UNION_START + timedelta(days=1)
@@ -48,12 +54,19 @@ def engines():
 
 
 @pytest.fixture
-def make_node(union, clock, transport, tmp_path, engines, calls):
+def guards():
+    """Each node's recording transfer guard, by state."""
+    return {}
+
+
+@pytest.fixture
+def make_node(union, clock, transport, tmp_path, engines, calls, guards):
     def verify(incoming):
         calls.append(incoming)
         return {"valid": True, "seen": incoming.payload}
 
     def make(state, *, url=None, handlers=None, **kwargs):
+        kwargs.setdefault("guard", guards.setdefault(state, RecordingGuard()))
         engine = make_engine(url or f"sqlite:///{tmp_path / state}.db")
         migrate.upgrade(engine)
         engines.append(engine)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from eaeu.exchange import log
 from eaeu.exchange.envelope import ENVELOPE_TYP, Envelope, make_receipt, seal, sha256_hex
 from eaeu.exchange.errors import MessageRefused, PeerUnavailable
+from eaeu.exchange.guard import Personal
 from eaeu.exchange.messages import EXCHANGE_SERVICE, PING, TRUST_LIST_PUBLISHED
 from eaeu.exchange.node import ExchangeNode
 from eaeu.exchange.orm import InboxMessage
@@ -369,7 +370,7 @@ class TestResponsesToRequests:
             "BY",
             lambda token, body: {
                 **body,
-                "response": bound_response(union, token, payload=None, encrypted=to_am),
+                "response": bound_response(union, token, payload=None, encrypted=to_am, **ABOUT),
             },
         )
         assert am.request("BY", "travel", VERIFY, {}).response == {"name": NAME}
@@ -657,11 +658,16 @@ class TestHandlers:
         assert (reply.status, reply.body["reason"]) == (500, "internal")
 
 
+ABOUT = {"purpose": "travel.verification", "categories": ("identity",)}
+
+
 class TestPersonalData:
     def test_encrypts_a_personal_request_to_the_receiving_node_only(
         self, am, by, union, transport, calls
     ):
-        am.request("BY", "travel", VERIFY, {"name": NAME}, personal=True, consent="consent-1")
+        am.request(
+            "BY", "travel", VERIFY, {"name": NAME}, personal=True, consent="consent-1", **ABOUT
+        )
         [(_, token)] = transport.posted
         wire = b64url_decode(token.split(".")[1])
         assert NAME.encode() not in wire
@@ -680,7 +686,7 @@ class TestPersonalData:
 
     def test_refuses_a_payload_encrypted_to_another_node(self, by, union, calls):
         to_ru = jwe.encrypt(b'{"name": "x"}', union.trust.encryption_key("RU"))
-        token = sealed(union, envelope(payload=None, encrypted=to_ru))
+        token = sealed(union, envelope(payload=None, encrypted=to_ru, **ABOUT))
         refused(by, token, match="cannot be opened by this node", reason="exchange.undecryptable")
         assert calls == []
         assert events(by) == [("in", "refused", "exchange.undecryptable")]
@@ -694,7 +700,7 @@ class TestPersonalData:
         refused(by, token, match="cannot be opened by this node", reason="exchange.undecryptable")
 
     def test_encrypts_the_response_to_a_personal_request_to_the_asking_node(self, am, by, union):
-        delivered = am.request("BY", "travel", VERIFY, {"name": NAME}, personal=True)
+        delivered = am.request("BY", "travel", VERIFY, {"name": NAME}, personal=True, **ABOUT)
         assert delivered.response == {"valid": True, "seen": {"name": NAME}}
         [kept] = inbox(by)
         response = body_of(kept.response)
@@ -705,8 +711,143 @@ class TestPersonalData:
 
     def test_refuses_to_encrypt_to_a_state_outside_the_union(self, am):
         with pytest.raises(TrustError, match="'UZ' is not a member") as raised:
-            am.request("UZ", "travel", VERIFY, {"name": NAME}, personal=True)
+            am.request("UZ", "travel", VERIFY, {"name": NAME}, personal=True, **ABOUT)
         assert raised.value.reason == "trust.unknown_member"
+
+
+class TestTheTransferGuard:
+    @pytest.mark.usefixtures("by")
+    def test_checks_and_records_a_personal_request_on_both_sides(self, am, guards):
+        am.request("BY", "travel", VERIFY, {"name": NAME}, personal=True, consent="c-1", **ABOUT)
+        sent, received = guards["AM"], guards["BY"]
+        assert [(t.direction, t.sender_state, t.receiver_state) for t in sent.checked] == [
+            ("out", "AM", "BY"),
+            # The answer to personal data is personal data, checked when it comes back.
+            ("in", "BY", "AM"),
+        ]
+        recorded = {t.direction: t for t in sent.recorded}
+        outgoing, answer = recorded["out"], recorded["in"]
+        assert (outgoing.consent, outgoing.purpose, outgoing.categories) == (
+            "c-1",
+            "travel.verification",
+            ("identity",),
+        )
+        assert answer.message_type == f"{VERIFY}.response"
+        assert [(t.direction, t.consent) for t in received.checked] == [
+            ("in", "c-1"),
+            ("out", "c-1"),
+        ]
+        assert [t.message_id for t in received.recorded] == [
+            outgoing.message_id,
+            answer.message_id,
+        ]
+        assert NAME not in repr(sent.recorded + received.recorded)
+
+    def test_a_refusal_by_the_sending_guard_sends_nothing(self, am, guards, transport):
+        guards["AM"].refusal = MessageRefused("the consent was revoked", reason="consent.revoked")
+        with pytest.raises(MessageRefused, match="revoked") as raised:
+            am.request("BY", "travel", VERIFY, {"name": NAME}, personal=True, **ABOUT)
+        assert raised.value.reason == "consent.revoked"
+        assert transport.posted == []
+        assert guards["AM"].recorded == []
+
+    def test_a_refusal_by_the_receiving_guard_reaches_the_sender_with_its_reason(
+        self, am, by, guards, calls
+    ):
+        guards["BY"].refusal = MessageRefused("not for this purpose", reason="consent.purpose")
+        with pytest.raises(MessageRefused, match="not for this purpose") as raised:
+            am.request("BY", "travel", VERIFY, {"name": NAME}, personal=True, **ABOUT)
+        assert raised.value.reason == "consent.purpose"
+        assert calls == []
+        assert guards["AM"].recorded == []
+        assert guards["BY"].recorded == []
+        assert events(by) == [("in", "refused", "consent.purpose")]
+
+    def test_a_node_without_a_guard_sends_no_personal_data(self, make_node, transport):
+        bare = make_node("AM", guard=None)
+        with pytest.raises(MessageRefused, match="no transfer guard") as raised:
+            bare.request("BY", "travel", VERIFY, {"name": NAME}, personal=True, **ABOUT)
+        assert raised.value.reason == "exchange.no_transfer_guard"
+        with pytest.raises(MessageRefused, match="no transfer guard"), bare.uow() as uow:
+            bare.enqueue(uow.session, "BY", "travel", VERIFY, {"n": 1}, personal=True, **ABOUT)
+        assert transport.posted == []
+
+    def test_a_node_without_a_guard_receives_no_personal_data(self, make_node, union, calls):
+        bare = make_node("BY", guard=None)
+        sealed_for_by = jwe.encrypt(
+            b'{"name": "x"}',
+            union.trust.encryption_key("BY"),
+            kid=union.trust.member("BY").node.encryption_kid,
+        )
+        token = sealed(union, envelope(payload=None, encrypted=sealed_for_by, **ABOUT))
+        refused(bare, token, match="no transfer guard", reason="exchange.no_transfer_guard")
+        assert calls == []
+
+    @pytest.mark.parametrize("about", [{}, {"purpose": "travel"}, {"categories": ("identity",)}])
+    def test_personal_data_must_name_its_purpose_and_categories(self, am, transport, about):
+        with pytest.raises(MessageRefused, match="purpose and data categories") as raised:
+            am.request("BY", "travel", VERIFY, {"name": NAME}, personal=True, **about)
+        assert raised.value.reason == "exchange.undescribed_personal_data"
+        assert transport.posted == []
+
+    def test_refuses_an_undescribed_personal_envelope_from_a_peer(self, by, union, calls):
+        for_by = jwe.encrypt(
+            b'{"name": "x"}',
+            union.trust.encryption_key("BY"),
+            kid=union.trust.member("BY").node.encryption_kid,
+        )
+        token = sealed(union, envelope(payload=None, encrypted=for_by))
+        refused(
+            by,
+            token,
+            match="purpose and data categories",
+            reason="exchange.undescribed_personal_data",
+        )
+        assert calls == []
+
+    def test_a_personal_answer_to_a_plain_request_is_guarded_and_encrypted(self, make_node, guards):
+        def lookup(incoming):
+            return Personal(
+                {"name": NAME}, purpose="jobs.application", categories=("identity",), consent="c-9"
+            )
+
+        am = make_node("AM")
+        by = make_node("BY", handlers={"consent.data.request": lookup})
+        delivered = am.request("BY", "travel", "consent.data.request", {"consent": "c-9"})
+        assert delivered.response == {"name": NAME}
+        [kept] = inbox(by)
+        response = body_of(kept.response)
+        assert NAME not in json.dumps(response, ensure_ascii=False)
+        assert (response["consent"], response["purpose"], response["categories"]) == (
+            "c-9",
+            "jobs.application",
+            ["identity"],
+        )
+        assert [(t.direction, t.consent) for t in guards["BY"].recorded] == [("out", "c-9")]
+        assert [(t.direction, t.consent) for t in guards["AM"].recorded] == [("in", "c-9")]
+
+    def test_a_refused_personal_answer_is_not_sent(self, make_node, guards):
+        def lookup(incoming):
+            return Personal({"name": NAME}, purpose="jobs.application", categories=("identity",))
+
+        am = make_node("AM")
+        by = make_node("BY", handlers={"consent.data.request": lookup})
+        guards["BY"].refusal = MessageRefused("the consent was revoked", reason="consent.revoked")
+        with pytest.raises(MessageRefused, match="revoked") as raised:
+            am.request("BY", "travel", "consent.data.request", {"consent": "c-9"})
+        assert raised.value.reason == "consent.revoked"
+        assert inbox(by) == []
+        assert guards["AM"].recorded == []
+
+    @pytest.mark.usefixtures("by")
+    def test_queued_personal_data_is_checked_and_recorded_in_the_callers_transaction(
+        self, am, guards
+    ):
+        with am.uow() as uow:
+            am.enqueue(uow.session, "BY", "travel", VERIFY, {"name": NAME}, personal=True, **ABOUT)
+            uow.rollback()
+        assert [t.direction for t in guards["AM"].recorded] == ["out"]
+        assert am.outbox_summary()["pending"] == 0
 
 
 def publish(node, signed, to="BY"):

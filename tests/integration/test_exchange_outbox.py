@@ -126,7 +126,14 @@ class TestEnqueueing:
     def test_keeps_personal_data_encrypted_in_the_outbox_and_on_the_wire(
         self, am, transport, calls
     ):
-        message_id = queue(am, payload={"name": NAME}, personal=True, consent="k-1")
+        message_id = queue(
+            am,
+            payload={"name": NAME},
+            personal=True,
+            consent="k-1",
+            purpose="travel.verification",
+            categories=("identity",),
+        )
         stored = json.loads(row(am, message_id).envelope)
         assert stored["payload"] is None
         assert stored["encrypted"].count(".") == 4

@@ -90,6 +90,9 @@ class TestTheFormat:
             "correlation_id": "c",
             "consent": "k",
             "request_hash": "h",
+            "purpose": None,
+            "categories": [],
+            "basis": None,
             "payload": {"certificate": "HC1:NCF…"},
             "encrypted": None,
         }

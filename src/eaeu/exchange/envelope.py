@@ -34,6 +34,7 @@ MAX_ENVELOPE_BYTES = 1_048_576
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NAME_MAX = 64
 _ID_MAX = 36
+_CATEGORIES_MAX = 32
 
 
 def sha256_hex(data: bytes) -> str:
@@ -72,6 +73,9 @@ class Envelope:
     correlation_id: str | None = None
     consent: str | None = None
     request_hash: str | None = None
+    purpose: str | None = None
+    categories: tuple[str, ...] = ()
+    basis: str | None = None
     v: int = FORMAT_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -87,6 +91,9 @@ class Envelope:
             "correlation_id": self.correlation_id,
             "consent": self.consent,
             "request_hash": self.request_hash,
+            "purpose": self.purpose,
+            "categories": list(self.categories),
+            "basis": self.basis,
             "payload": self.payload,
             "encrypted": self.encrypted,
         }
@@ -136,6 +143,9 @@ class Envelope:
             correlation_id=data.get("correlation_id"),
             consent=data.get("consent"),
             request_hash=data.get("request_hash"),
+            purpose=data.get("purpose"),
+            categories=tuple(data.get("categories") or ()),
+            basis=data.get("basis"),
         )
         envelope.sender_id  # noqa: B018 - parse both identifiers now, refusing bad ones
         envelope.receiver_id  # noqa: B018
@@ -143,9 +153,18 @@ class Envelope:
 
 
 def _check_fields(data: dict[str, Any]) -> None:
-    for name in ("encrypted", "correlation_id", "consent", "request_hash"):
+    for name in ("encrypted", "correlation_id", "consent", "request_hash", "purpose", "basis"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise MessageRefused(f"{name} must be a string", reason="exchange.malformed")
+    categories = data.get("categories")
+    if categories is not None and (
+        not isinstance(categories, list)
+        or len(categories) > _CATEGORIES_MAX
+        or not all(isinstance(item, str) and 0 < len(item) <= _NAME_MAX for item in categories)
+    ):
+        raise MessageRefused(
+            "categories must be a short list of category names", reason="exchange.malformed"
+        )
     if not _UUID.fullmatch(data["id"]):
         raise MessageRefused("id must be a UUID", reason="exchange.malformed")
     if len(data.get("correlation_id") or "") > _ID_MAX:

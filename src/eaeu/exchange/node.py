@@ -32,6 +32,7 @@ from eaeu.exchange.envelope import (
     sha256_hex,
 )
 from eaeu.exchange.errors import MessageRefused, PeerUnavailable
+from eaeu.exchange.guard import Personal, Transfer, TransferGuard, no_guard, require_description
 from eaeu.exchange.ids import node_id
 from eaeu.exchange.orm import DEAD, DELIVERED, PENDING, InboxMessage, OutboxMessage
 from eaeu.exchange.transport import Transport, TransportReply
@@ -134,6 +135,8 @@ class ExchangeNode:
             synchronous request.
         config: timing.
         rng: jitter source (injected in tests).
+        guard: decides whether personal data may cross and records what did; without one
+            the node refuses to send or receive personal data.
     """
 
     def __init__(
@@ -149,6 +152,7 @@ class ExchangeNode:
         handlers: dict[str, Handler] | None = None,
         config: ExchangeConfig | None = None,
         rng: Callable[[], float] = random.random,
+        guard: TransferGuard | None = None,
     ) -> None:
         self.state = state
         self.me = str(node_id(state))
@@ -161,6 +165,7 @@ class ExchangeNode:
         self.handlers: dict[str, Handler] = dict(handlers or {})
         self.config = config or ExchangeConfig()
         self._rng = rng
+        self.guard = guard
 
     def __repr__(self) -> str:
         return f"ExchangeNode(state={self.state!r})"
@@ -176,6 +181,9 @@ class ExchangeNode:
         personal: bool,
         consent: str | None,
         correlation_id: str | None,
+        purpose: str | None = None,
+        categories: tuple[str, ...] = (),
+        basis: str | None = None,
     ) -> Envelope:
         if to_state == self.state:
             raise MessageRefused(
@@ -192,8 +200,50 @@ class ExchangeNode:
             payload=payload,
             correlation_id=correlation_id,
             consent=consent,
+            purpose=purpose,
+            categories=tuple(categories),
+            basis=basis,
         )
-        return self._encrypted(envelope, to_state) if personal else envelope
+        if not personal:
+            return envelope
+        require_description(purpose, envelope.categories)
+        if self.guard is None:
+            raise no_guard()
+        return self._encrypted(envelope, to_state)
+
+    def _transfer(self, envelope: Envelope, direction: str, peer: str) -> Transfer:
+        """Describe a personal-data envelope to the guard."""
+        out = direction == "out"
+        return Transfer(
+            direction="out" if out else "in",
+            sender_state=self.state if out else peer,
+            receiver_state=peer if out else self.state,
+            service=envelope.service,
+            message_type=envelope.type,
+            message_id=envelope.id,
+            consent=envelope.consent,
+            purpose=envelope.purpose,
+            categories=envelope.categories,
+            basis=envelope.basis,
+            at=self.clock.now(),
+        )
+
+    def _guarded(
+        self, session: Session, envelope: Envelope, direction: str, peer: str
+    ) -> TransferGuard:
+        """Check a personal-data envelope with the guard (refused without a guard)."""
+        if self.guard is None:
+            raise no_guard()
+        if direction == "in":
+            require_description(envelope.purpose, envelope.categories)
+        self.guard.check(session, self._transfer(envelope, direction, peer))
+        return self.guard
+
+    def _record(self, session: Session, envelope: Envelope, direction: str, peer: str) -> None:
+        """Append a transfer that took place to the guard's ledger."""
+        if self.guard is None:  # pragma: no cover - _guarded refused it before it was sent
+            raise no_guard()
+        self.guard.record(session, self._transfer(envelope, direction, peer))
 
     def _encrypted(self, envelope: Envelope, to_state: str) -> Envelope:
         member = self.trust.current().member(to_state)
@@ -217,8 +267,16 @@ class ExchangeNode:
         *,
         personal: bool = False,
         consent: str | None = None,
+        purpose: str | None = None,
+        categories: tuple[str, ...] = (),
+        basis: str | None = None,
     ) -> Delivered:
         """Send a synchronous request and return the peer's checked, signed response.
+
+        A personal-data request (``personal=True``) names its ``purpose`` and ``categories``
+        and a ``consent`` token or legal ``basis``; the node's guard checks it before it
+        leaves and records it once the peer has accepted it. A personal-data answer is
+        checked and recorded the same way when it arrives.
 
         Raises:
             MessageRefused: the peer refused it (its reason) or its answer does not verify.
@@ -232,7 +290,13 @@ class ExchangeNode:
             personal=personal,
             consent=consent,
             correlation_id=None,
+            purpose=purpose,
+            categories=categories,
+            basis=basis,
         )
+        if personal:
+            with self.uow() as uow:
+                self._guarded(uow.session, envelope, "out", to_state)
         trust = self._usable_trust()
         token = seal(envelope, self.signer, sent_at=self.clock.now())
         token_hash = sha256_hex(token.encode())
@@ -265,7 +329,14 @@ class ExchangeNode:
         except MessageRefused as exc:
             self._log_out(envelope, "refused", token_hash=token_hash, reason=exc.reason)
             raise
-        self._log_out(envelope, "sent", token_hash=token_hash, receipt_hash=receipt.token_hash)
+        self._log_out(
+            envelope,
+            "sent",
+            token_hash=token_hash,
+            receipt_hash=receipt.token_hash,
+            personal=personal,
+            peer=to_state,
+        )
         return Delivered(envelope.id, receipt, response)
 
     def _check_response(self, token: Any, request: Envelope, request_hash: str, peer: str) -> Any:
@@ -285,7 +356,14 @@ class ExchangeNode:
             raise MessageRefused(
                 "the response is not bound to this request", reason="exchange.bad_response"
             )
-        return self._plaintext(envelope)
+        if envelope.encrypted is None:
+            return envelope.payload
+        payload = self._plaintext(envelope)
+        with self.uow() as uow:
+            self._guarded(uow.session, envelope, "in", peer)
+            self._record(uow.session, envelope, "in", peer)
+            uow.commit()
+        return payload
 
     # -- asynchronous messages -----------------------------------------------------------
     def enqueue(
@@ -299,10 +377,14 @@ class ExchangeNode:
         personal: bool = False,
         consent: str | None = None,
         correlation_id: str | None = None,
+        purpose: str | None = None,
+        categories: tuple[str, ...] = (),
+        basis: str | None = None,
     ) -> str:
         """Put a message in the outbox within the caller's transaction; return its id.
 
         The caller commits: the message is sent if and only if the caller's change commits.
+        Personal data is checked by the guard now and recorded in the same transaction.
         """
         envelope = self._envelope(
             to_state,
@@ -312,7 +394,13 @@ class ExchangeNode:
             personal=personal,
             consent=consent,
             correlation_id=correlation_id,
+            purpose=purpose,
+            categories=categories,
+            basis=basis,
         )
+        if personal:
+            self._guarded(session, envelope, "out", to_state)
+            self._record(session, envelope, "out", to_state)
         now = self.clock.now()
         session.add(
             OutboxMessage(
@@ -589,21 +677,19 @@ class ExchangeNode:
                     reason="exchange.unknown_type",
                 )
             now = self.clock.now()
-            result = handler(
-                Incoming(envelope, opened.sender_state, self._plaintext(envelope), uow.session, now)
-            )
+            payload = self._plaintext(envelope)
+            personal_in = envelope.encrypted is not None
+            if personal_in:
+                self._guarded(uow.session, envelope, "in", opened.sender_state)
+            result = handler(Incoming(envelope, opened.sender_state, payload, uow.session, now))
+            if personal_in:
+                self._record(uow.session, envelope, "in", opened.sender_state)
             receipt = make_receipt(
                 opened.token_hash, envelope.id, self.state, self.signer, at=now, status="accepted"
             )
             response = None
             if result is not None:
-                answer = response_to(
-                    opened, sender=self.me, created_at=now, message_id=str(uuid7()), payload=result
-                )
-                if envelope.encrypted is not None:
-                    # An answer to personal data is personal data: encrypt it to the asker.
-                    answer = self._encrypted(answer, opened.sender_state)
-                response = seal(answer, self.signer, sent_at=now)
+                response = self._answer(uow.session, opened, result, now)
             connection.execute(
                 _INSERT_INBOX,
                 {
@@ -638,6 +724,42 @@ class ExchangeNode:
             body["response"] = response
         return body
 
+    def _answer(self, session: Session, opened: Opened, result: Any, now: datetime) -> str:
+        """Seal a handler's answer; personal data is guarded, recorded and encrypted."""
+        personal = isinstance(result, Personal)
+        answer = response_to(
+            opened,
+            sender=self.me,
+            created_at=now,
+            message_id=str(uuid7()),
+            payload=result.payload if isinstance(result, Personal) else result,
+        )
+        request = opened.envelope
+        if isinstance(result, Personal):
+            answer = replace(
+                answer,
+                consent=result.consent,
+                purpose=result.purpose,
+                categories=tuple(result.categories),
+                basis=result.basis,
+            )
+        elif request.encrypted is not None:
+            # An answer to personal data is personal data, under the request's terms.
+            personal = True
+            answer = replace(
+                answer,
+                consent=request.consent,
+                purpose=request.purpose,
+                categories=request.categories,
+                basis=request.basis,
+            )
+        if personal:
+            require_description(answer.purpose, answer.categories)
+            self._guarded(session, answer, "out", opened.sender_state)
+            self._record(session, answer, "out", opened.sender_state)
+            answer = self._encrypted(answer, opened.sender_state)
+        return seal(answer, self.signer, sent_at=now)
+
     # -- the message log ----------------------------------------------------------------
     def _log_refusal(self, token: Any, reason: str) -> None:
         claimed = _unverified_claims(token)
@@ -665,6 +787,8 @@ class ExchangeNode:
         token_hash: str,
         receipt_hash: str | None = None,
         reason: str | None = None,
+        personal: bool = False,
+        peer: str | None = None,
     ) -> None:
         with self.uow() as uow:
             self._append_out(
@@ -675,6 +799,9 @@ class ExchangeNode:
                 receipt_hash=receipt_hash,
                 reason=reason,
             )
+            if personal and peer is not None:
+                # Recorded with the log entry once the peer accepted the data.
+                self._record(uow.session, envelope, "out", peer)
             uow.commit()
 
     def _append_out(
