@@ -16,7 +16,16 @@ from eaeu import __version__
 from eaeu.bootstrap import Platform, build
 from eaeu.kernel.log import configure_logging, get_logger
 from eaeu.kernel.settings import Settings, load_settings
-from eaeu.web import api, errors, exchange_api, operator_pages, pages
+from eaeu.web import (
+    api,
+    consent_pages,
+    documents_pages,
+    errors,
+    exchange_api,
+    identity_pages,
+    operator_pages,
+    pages,
+)
 from eaeu.web.i18n import LanguageMiddleware
 from eaeu.web.templating import Templates
 
@@ -83,6 +92,9 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.include_router(exchange_api.operator)
     app.include_router(pages.router)
     app.include_router(operator_pages.router)
+    app.include_router(identity_pages.router)
+    app.include_router(consent_pages.router)
+    app.include_router(documents_pages.router)
     return app
 
 

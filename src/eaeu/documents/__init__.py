@@ -1,0 +1,1 @@
+"""Documents: JAdES, PAdES and CAdES signatures, and the validation service with receipts."""

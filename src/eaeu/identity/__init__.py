@@ -1,0 +1,1 @@
+"""Identity: people and organisations of this node's state, sign-in, cross-border assertions."""
