@@ -143,12 +143,31 @@ class TestReadingUntrustedJson:
             Envelope.from_json(data)
         assert raised.value.reason == "exchange.malformed"
 
-    @pytest.mark.parametrize("name", ["encrypted", "correlation_id", "consent", "request_hash"])
+    @pytest.mark.parametrize(
+        "name", ["encrypted", "correlation_id", "consent", "request_hash", "purpose", "basis"]
+    )
     @pytest.mark.parametrize("value", [1, ["x"], {"a": "b"}, True])
     def test_refuses_an_optional_field_that_is_not_a_string(self, name, value):
         with pytest.raises(MessageRefused, match=f"{name} must be a string") as raised:
             Envelope.from_json(envelope_json(**{name: value}))
         assert raised.value.reason == "exchange.malformed"
+
+    @pytest.mark.parametrize(
+        "value", ["identity", [1], [""], ["x" * 65], ["identity"] * 33, [["identity"]]]
+    )
+    def test_refuses_categories_that_are_not_a_short_list_of_names(self, value):
+        with pytest.raises(MessageRefused, match="categories must be a short list") as raised:
+            Envelope.from_json(envelope_json(categories=value))
+        assert raised.value.reason == "exchange.malformed"
+
+    def test_reads_back_the_description_of_personal_data(self):
+        data = envelope_json(purpose="jobs.application", categories=["identity"], basis="consent")
+        parsed = Envelope.from_json(data)
+        assert (parsed.purpose, parsed.categories, parsed.basis) == (
+            "jobs.application",
+            ("identity",),
+            "consent",
+        )
 
     @pytest.mark.parametrize("value", ["7", "01936d1f-7c2a-7000-8000-0000000000aA", "x" * 300])
     def test_refuses_an_id_that_is_not_a_uuid(self, value):
