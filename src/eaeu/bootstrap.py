@@ -11,12 +11,20 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography import x509
 from sqlalchemy import Engine
 
+from eaeu.consent import messages as consent_messages
+from eaeu.consent.guard import ConsentGuard
+from eaeu.documents import messages as documents_messages
+from eaeu.documents.handlers import Documents, node_documents
+from eaeu.documents.revocation import HttpCrlFetcher
 from eaeu.exchange.messages import builtin_handlers
 from eaeu.exchange.node import ExchangeConfig, ExchangeNode
 from eaeu.exchange.transport import HttpTransport, Transport
 from eaeu.exchange.trust_store import TrustStore
+from eaeu.identity.accounts import Accounts
+from eaeu.identity.seed import seed_demo_accounts
 from eaeu.kernel.clock import Clock, SystemClock
 from eaeu.kernel.errors import ConfigurationError
 from eaeu.kernel.settings import Settings
@@ -24,7 +32,8 @@ from eaeu.kernel.states import MemberState, get_state
 from eaeu.storage import migrate
 from eaeu.storage.engine import make_engine
 from eaeu.storage.uow import UnitOfWorkFactory
-from eaeu.trust.keys import key_passphrase
+from eaeu.trust.errors import KeyStoreError
+from eaeu.trust.keys import EcSigner, key_passphrase
 from eaeu.trust.union import LocalUnion
 
 
@@ -69,6 +78,7 @@ class Platform:
     state: MemberState | None
     federation: Federation
     exchange: ExchangeNode | None = None
+    documents: Documents | None = None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -84,6 +94,30 @@ def exchange_config(settings: Settings) -> ExchangeConfig:
         max_attempts=settings.exchange_max_attempts,
         lease_s=settings.exchange_lease_s,
     )
+
+
+def person_data(uow: UnitOfWorkFactory, clock: Clock) -> consent_messages.PersonData:
+    """A person's record as a consent releases it, read from identity (for consent).
+
+    Consent may not import identity; this is the one place that joins them.
+    """
+    accounts = Accounts(uow, clock)
+
+    def read(person_id: str) -> dict[str, str]:
+        person = accounts.person(person_id)
+        return {
+            "family_name": person.family_name,
+            "given_name": person.given_name,
+            "family_name_latin": person.family_name_latin,
+            "given_name_latin": person.given_name_latin,
+            "birth_date": person.birth_date.isoformat(),
+            "nationality": person.nationality,
+            "national_id_kind": person.national_id_kind,
+            "national_id": person.national_id,
+            "email": person.email,
+        }
+
+    return read
 
 
 def build_exchange(
@@ -109,6 +143,7 @@ def build_exchange(
         return None
     store = TrustStore(uow, clock, pinned_digest=settings.trust_pin)
     store.bootstrap(settings.data_dir / "trust")
+    guard = ConsentGuard(state=settings.state, trust=store.current, uow=uow)
     return ExchangeNode(
         state=settings.state,
         signer=union.node_signer(settings.state),
@@ -117,9 +152,58 @@ def build_exchange(
         uow=uow,
         clock=clock,
         transport=transport or HttpTransport(),
-        handlers=builtin_handlers(store),
+        handlers={
+            **builtin_handlers(store),
+            **consent_messages.handlers(guard, person_data(uow, clock)),
+        },
         config=exchange_config(settings),
+        guard=guard,
     )
+
+
+def build_documents(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, exchange: ExchangeNode | None
+) -> Documents | None:
+    """Wire the node's documents service on its exchange and register ``documents.validate``.
+
+    The node validates and signs receipts with its exchange key. It issues signing
+    certificates to its people and organisations (and publishes its CRL) only when it
+    holds its state root's key, as a development union's node does.
+
+    Raises:
+        KeyStoreError: the root key exists but cannot be opened with the configured secret.
+    """
+    if exchange is None or settings.state is None:
+        return None
+    secret = key_passphrase(
+        settings.secret_key.get_secret_value(), development=settings.development
+    )
+    union = LocalUnion(settings.data_dir, secret)
+    root: x509.Certificate | None
+    root_signer: EcSigner | None
+    try:
+        root, root_signer = (
+            union.root_certificate(settings.state),
+            union.governance_signer(settings.state),
+        )
+    except KeyStoreError as exc:
+        if exc.reason != "keys.missing":
+            raise
+        root = root_signer = None
+    documents = node_documents(
+        state=settings.state,
+        uow=uow,
+        clock=clock,
+        signer=exchange.signer,
+        trust=exchange.trust.current,
+        secret=secret,
+        root=root,
+        root_signer=root_signer,
+        fetch_crl=HttpCrlFetcher(exchange.trust.current),
+        home=documents_messages.home_validation(exchange),
+    )
+    exchange.handlers.update(documents_messages.handlers(documents.validation))
+    return documents
 
 
 def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Platform:
@@ -145,7 +229,10 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
         raise
     uow = UnitOfWorkFactory(engine)
     try:
+        if migrate_db and settings.development and settings.state:
+            seed_demo_accounts(Accounts(uow, clock), settings.state)
         exchange = build_exchange(settings, uow, clock) if migrate_db else None
+        documents = build_documents(settings, uow, clock, exchange)
     except Exception:
         engine.dispose()
         raise
@@ -157,4 +244,5 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
         state=get_state(settings.state) if settings.state else None,
         federation=Federation.load(settings.effective_federation_file),
         exchange=exchange,
+        documents=documents,
     )

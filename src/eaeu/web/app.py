@@ -18,6 +18,7 @@ from eaeu.kernel.log import configure_logging, get_logger
 from eaeu.kernel.settings import Settings, load_settings
 from eaeu.web import (
     api,
+    assertion_pages,
     consent_pages,
     documents_pages,
     errors,
@@ -93,6 +94,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.include_router(pages.router)
     app.include_router(operator_pages.router)
     app.include_router(identity_pages.router)
+    app.include_router(assertion_pages.router)
     app.include_router(consent_pages.router)
     app.include_router(documents_pages.router)
     return app

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eaeu.exchange.errors import ExchangeError, MessageRefused, PeerUnavailable
@@ -43,10 +43,61 @@ STATUS_BY_REASON: dict[str, int] = {
     "exchange.no_trust_list": 503,
     "exchange.not_configured": 503,
     "operator.unauthenticated": 401,
+    "identity.unauthenticated": 401,
+    "identity.session_expired": 401,
+    "identity.signin_failed": 401,
+    "identity.signin_locked": 429,
+    "identity.code_wrong": 401,
+    "identity.code_expired": 401,
+    "identity.code_used": 401,
+    "identity.code_attempts": 401,
+    "identity.forbidden": 403,
+    "identity.csrf": 403,
+    "identity.assertion_malformed": 422,
+    "identity.assertion_signature": 401,
+    "identity.assertion_signer": 401,
+    "identity.assertion_audience": 403,
+    "identity.assertion_not_yet_valid": 401,
+    "identity.assertion_expired": 401,
+    "identity.assertion_replayed": 401,
+    "identity.assertion_destination": 422,
+    "identity.trust_list_expired": 503,
     "operator.forbidden": 403,
+    # A transfer of personal data the consent guard refuses (eaeu.consent.guard).
+    "consent.missing": 403,
+    "consent.unknown": 403,
+    "consent.malformed": 403,
+    "consent.signature": 403,
+    "consent.issuer": 403,
+    "consent.revoked": 403,
+    "consent.expired": 403,
+    "consent.not_yet_valid": 403,
+    "consent.receiver": 403,
+    "consent.purpose": 403,
+    "consent.categories": 403,
+    "consent.used": 403,
+    "consent.subject_unknown": 403,
+    "policy.refused": 403,
     "log.altered": 409,
     "log.broken_chain": 409,
     "log.head_mismatch": 409,
+    "documents.unrecognised": 422,
+    "documents.unsigned": 422,
+    "documents.detached_missing": 422,
+    "documents.no_file": 422,
+    "documents.malformed_request": 422,
+    "documents.too_large": 413,
+    "documents.second_factor": 403,
+    "documents.not_authorised": 403,
+    "documents.receipt_invalid": 422,
+    "documents.receipt_signer": 422,
+    "documents.receipt_mismatch": 422,
+    "documents.receipt_own": 409,
+    "documents.home_unavailable": 502,
+    "documents.trust_list_expired": 503,
+    "documents.signing_unavailable": 503,
+    "documents.unavailable": 503,
+    "documents.no_crl": 404,
 }
 
 #: The one table: most specific class first.
@@ -143,6 +194,10 @@ async def _platform_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PlatformError)  # noqa: S101 - registered for this class only
     status = status_for(exc)
     log.info("http.request.refused", path=request.url.path, status=status, reason=exc.reason)
+    location = getattr(exc, "location", None)
+    if isinstance(location, str) and _wants_html(request):
+        # A browser that must first do something elsewhere (sign in) is sent there.
+        return RedirectResponse(location, status_code=303)
     extra: dict[str, Any] = {}
     if isinstance(exc, MessageRefused) and exc.receipt is not None:
         extra["receipt"] = exc.receipt

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from eaeu import __version__
 from eaeu.kernel.states import MEMBER_STATES, STATE_CODES
+from eaeu.web.auth import attach_csrf_cookie, template_globals
 from eaeu.web.i18n import COOKIE, LANGUAGES, translations
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -33,6 +34,7 @@ class Templates:
             member_states=MEMBER_STATES,
             state_codes=STATE_CODES,
         )
+        self.env.globals.update(template_globals())
 
     def render(
         self, request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
@@ -51,6 +53,7 @@ class Templates:
             **context,
         )
         response = HTMLResponse(html, status_code=status_code)
+        attach_csrf_cookie(request, response)
         chosen = request.query_params.get("lang")
         if chosen in LANGUAGES:
             response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax")

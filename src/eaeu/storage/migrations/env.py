@@ -5,8 +5,12 @@ from __future__ import annotations
 from alembic import context
 
 # Every module that declares tables, so that autogenerate sees the whole schema.
+import eaeu.consent.orm
+import eaeu.documents.orm
 import eaeu.exchange.log
-import eaeu.exchange.orm  # noqa: F401
+import eaeu.exchange.orm
+import eaeu.identity.assertion_orm
+import eaeu.identity.orm  # noqa: F401
 from eaeu.storage.orm import Base
 
 config = context.config

@@ -1,0 +1,416 @@
+"""Identity assertions between nodes of one union: issued at home, judged at the destination.
+
+Each node has its own database and the union's trust list (see ``conftest.py``). The
+destination verifies with the trust list it accepted and remembers used assertions in its
+own database, on SQLite and on PostgreSQL. The web tests drive a home node's
+``/identity/continue`` and a destination's ``/identity/arrive`` and verification API.
+"""
+
+import json
+import re
+import threading
+from datetime import date, timedelta
+from html import unescape
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from eaeu.bootstrap import Federation, Platform
+from eaeu.identity.accounts import Accounts
+from eaeu.identity.assertion import (
+    TYP,
+    AssertionRefused,
+    SqlReplayStore,
+    issue_organisation_assertion,
+    issue_person_assertion,
+    pseudonym_key,
+    verify_assertion,
+)
+from eaeu.identity.assertion_orm import UsedAssertion
+from eaeu.identity.passwords import Passwords
+from eaeu.identity.seed import DEMO_PASSWORD, seed_demo_accounts
+from eaeu.identity.signin import SignIn
+from eaeu.kernel.states import get_state
+from eaeu.trust.encoding import b64url, b64url_decode
+from eaeu.trust.jws import sign_compact
+from eaeu.trust.keys import EcSigner, generate_ec_key
+from eaeu.web.app import create_app
+
+KG_SECRET = pseudonym_key("kg node secret")
+PERSON = "019b0000-0000-7000-8000-00000000a5a1"
+
+
+@pytest.fixture
+def kg(make_node):
+    return make_node("KG")
+
+
+@pytest.fixture
+def ru(make_node):
+    return make_node("RU")
+
+
+@pytest.fixture
+def by(make_node):
+    return make_node("BY")
+
+
+def person_token(node, *, to="RU", person_id=PERSON, ttl=timedelta(minutes=5)):
+    return issue_person_assertion(
+        node.signer,
+        home_state=node.state,
+        audience_state=to,
+        person_id=person_id,
+        family_name="Асанова",
+        given_name="Айгуль",
+        birth_date=date(1994, 3, 12),
+        nationality="KG",
+        id_key=KG_SECRET,
+        now=node.clock.now(),
+        ttl=ttl,
+    )
+
+
+def judge(node, token):
+    """Verify ``token`` at ``node`` as its web layer does: its trust list, its database."""
+    return verify_assertion(
+        token,
+        trust=node.trust.current(),
+        audience_state=node.state,
+        now=node.clock.now(),
+        replay=SqlReplayStore(node.uow),
+    )
+
+
+def refused(reason, call):
+    with pytest.raises(AssertionRefused) as caught:
+        call()
+    assert caught.value.reason == reason
+    return caught.value
+
+
+def claims_of(token):
+    return json.loads(b64url_decode(token.split(".")[1]))
+
+
+def resigned(token, signer, **changes):
+    claims = {**claims_of(token), **changes}
+    return sign_compact(json.dumps(claims).encode(), signer, {"typ": TYP})
+
+
+class TestBetweenNodes:
+    def test_a_valid_assertion_is_accepted(self, kg, ru):
+        assertion = judge(ru, person_token(kg))
+        assert assertion.issuer_state == "KG"
+        assert assertion.subject.startswith("KG/RU/")
+        assert assertion.family_name.latin == "ASANOVA"
+
+    def test_an_expired_assertion_is_refused(self, kg, ru, clock):
+        token = person_token(kg)
+        clock.advance(minutes=6)
+        refused("identity.assertion_expired", lambda: judge(ru, token))
+
+    def test_an_assertion_from_the_future_is_refused(self, kg, ru, clock):
+        clock.advance(minutes=2)
+        token = person_token(kg)
+        clock.advance(minutes=-2)
+        refused("identity.assertion_not_yet_valid", lambda: judge(ru, token))
+
+    def test_another_state_refuses_it(self, kg, ru, by):
+        token = person_token(kg, to="RU")
+        refused("identity.assertion_audience", lambda: judge(by, token))
+        judge(ru, token)  # the refusal elsewhere did not use it up
+
+    def test_a_key_outside_the_trust_list_is_refused(self, kg, ru):
+        token = resigned(person_token(kg), EcSigner(generate_ec_key()))
+        refused("identity.assertion_signer", lambda: judge(ru, token))
+
+    def test_a_member_node_cannot_speak_for_another_state(self, kg, ru, make_node):
+        kz = make_node("KZ")
+        token = resigned(person_token(kg), kz.signer)
+        refused("identity.assertion_signer", lambda: judge(ru, token))
+
+    def test_tampered_claims_are_refused(self, kg, ru):
+        header, payload, signature = person_token(kg).split(".")
+        claims = json.loads(b64url_decode(payload))
+        claims["family_name"] = {"original": "Иванова", "latin": "IVANOVA"}
+        forged = f"{header}.{b64url(json.dumps(claims).encode())}.{signature}"
+        refused("identity.assertion_signature", lambda: judge(ru, forged))
+
+    def test_alg_none_is_refused(self, kg, ru):
+        header = {"alg": "none", "kid": kg.signer.kid, "typ": TYP}
+        _, payload, _ = person_token(kg).split(".")
+        token = f"{b64url(json.dumps(header).encode())}.{payload}."
+        refused("identity.assertion_signature", lambda: judge(ru, token))
+
+    def test_the_persistent_id_is_stable_per_destination_and_differs_across(
+        self, kg, ru, by, clock
+    ):
+        first = judge(ru, person_token(kg, to="RU")).subject
+        clock.advance(minutes=1)
+        again = judge(ru, person_token(kg, to="RU")).subject
+        elsewhere = judge(by, person_token(kg, to="BY")).subject
+        assert first == again
+        assert elsewhere.startswith("KG/BY/")
+        assert elsewhere.split("/")[2] != first.split("/")[2]
+
+    def test_an_organisation_is_asserted_by_its_home_node(self, kg, ru):
+        token = issue_organisation_assertion(
+            ru.signer,
+            home_state="RU",
+            audience_state="KG",
+            legal_id="1027700132195",
+            legal_id_kind="ogrn",
+            legal_name="ООО «Ромашка»",
+            kinds={"employer"},
+            now=ru.clock.now(),
+        )
+        assertion = judge(kg, token)
+        assert assertion.kind == "organisation"
+        assert assertion.subject == "RU/KG/1027700132195"
+        assert assertion.legal_name.latin == "OOO ROMASHKA"
+        assert assertion.org_kinds == ("employer",)
+        refused("identity.assertion_replayed", lambda: judge(kg, token))
+
+
+class TestReplayStore:
+    @pytest.fixture
+    def ru(self, make_node, database_url):
+        return make_node("RU", url=database_url)
+
+    def test_a_second_use_is_refused(self, kg, ru):
+        token = person_token(kg)
+        judge(ru, token)
+        error = refused("identity.assertion_replayed", lambda: judge(ru, token))
+        assert "already been used" in error.message
+
+    def test_used_ids_are_forgotten_after_expiry(self, kg, ru, clock):
+        judge(ru, person_token(kg))
+        clock.advance(minutes=6)
+        judge(ru, person_token(kg))
+        with ru.uow() as uow:
+            assert uow.session.scalar(select(func.count()).select_from(UsedAssertion)) == 1
+
+    def test_of_two_simultaneous_uses_exactly_one_wins(self, kg, ru):
+        token = person_token(kg)
+        start = threading.Barrier(4)
+        outcomes = []
+
+        def present():
+            start.wait()
+            try:
+                judge(ru, token)
+                outcomes.append("accepted")
+            except AssertionRefused as exc:
+                outcomes.append(exc.reason)
+
+        threads = [threading.Thread(target=present) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["accepted", *["identity.assertion_replayed"] * 3]
+
+
+# --- the web flow ---------------------------------------------------------------------------
+
+
+def platform_of(node, make_settings):
+    settings = make_settings(state=node.state, public_url=f"http://{node.state.lower()}.test")
+    return Platform(
+        settings=settings,
+        clock=node.clock,
+        engine=node.uow.engine,
+        uow=node.uow,
+        state=get_state(node.state),
+        federation=Federation(),
+        exchange=node,
+    )
+
+
+@pytest.fixture
+def kg_app(kg, make_settings):
+    platform = platform_of(kg, make_settings)
+    seed_demo_accounts(Accounts(kg.uow, kg.clock), "KG")
+    with TestClient(create_app(platform.settings, platform=platform)) as client:
+        yield client
+
+
+@pytest.fixture
+def ru_app(ru, make_settings):
+    platform = platform_of(ru, make_settings)
+    with TestClient(create_app(platform.settings, platform=platform)) as client:
+        yield client
+
+
+def sign_in(client, node, username="kg-citizen"):
+    """Give ``client`` the session of ``username`` with a confirmed one-time code."""
+    service = SignIn(node.uow, node.clock, Passwords(), code=lambda: "246810")
+    pending = service.password(username, DEMO_PASSWORD, client="test")
+    token = service.confirm_code(pending.token, "246810")
+    client.cookies.set(f"eaeu-session-{node.state.lower()}", token)
+
+
+def continue_to(client, to="RU", next_path="/account"):
+    response = client.get("/identity/continue", params={"to": to, "next": next_path})
+    assert response.status_code == 200, response.text
+    form = re.search(r'<form method="post" action="([^"]+)" id="identity-continue"', response.text)
+    assertion = re.search(r'name="assertion" value="([^"]+)"', response.text)
+    next_field = re.search(r'name="next" value="([^"]*)"', response.text)
+    return response, form.group(1), unescape(assertion.group(1)), unescape(next_field.group(1))
+
+
+def assert_problem(response, status, reason):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["reason"] == reason
+    return body
+
+
+class TestContinueAbroad:
+    def test_posts_a_fresh_assertion_to_the_destination(self, kg_app, kg):
+        sign_in(kg_app, kg)
+        response, action, assertion, next_path = continue_to(kg_app)
+        assert action == "http://ru.test/identity/arrive"
+        assert next_path == "/account"
+        assert response.headers["cache-control"] == "no-store"
+        assert 'document.getElementById("identity-continue").submit()' in response.text
+        claims = claims_of(assertion)
+        assert claims["aud"] == "EAEU/RU/GOV/NODE"
+        assert claims["family_name"]["original"] == "Асанова"
+        assert claims["loa"] == "http://eidas.europa.eu/LoA/substantial"
+
+    def test_needs_a_signed_in_person(self, kg_app):
+        response = kg_app.get(
+            "/identity/continue?to=RU",
+            headers={"accept": "text/html"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/signin?next=/identity/continue")
+        assert_problem(kg_app.get("/identity/continue?to=RU"), 401, "identity.unauthenticated")
+
+    @pytest.mark.parametrize("to", ["KG", "XX", ""])
+    def test_refuses_a_destination_that_is_not_another_member(self, kg_app, kg, to):
+        sign_in(kg_app, kg)
+        response = kg_app.get("/identity/continue", params={"to": to})
+        assert_problem(response, 422, "identity.assertion_destination")
+
+    def test_never_sends_the_person_to_another_site(self, kg_app, kg):
+        sign_in(kg_app, kg)
+        _, _, _, next_path = continue_to(kg_app, next_path="//evil.example/x")
+        assert next_path == "/"
+
+
+class TestArrive:
+    def test_admits_the_visitor_with_a_foreign_session(self, kg_app, kg, ru_app, ru):
+        sign_in(kg_app, kg)
+        _, _, assertion, next_path = continue_to(kg_app)
+        response = ru_app.post(
+            "/identity/arrive",
+            data={"assertion": assertion, "next": next_path},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == "/account"
+        cookie = response.cookies.get("eaeu-session-ru")
+        session = SignIn(ru.uow, ru.clock, Passwords()).session(cookie)
+        assert session.foreign
+        assert session.state == "KG"
+        assert session.persistent_id == claims_of(assertion)["sub"]
+        assert session.display_name == "Айгуль Асанова"
+        assert session.second_factor
+
+    def test_a_replayed_arrival_is_refused(self, kg_app, kg, ru_app):
+        sign_in(kg_app, kg)
+        _, _, assertion, _ = continue_to(kg_app)
+        ru_app.post("/identity/arrive", data={"assertion": assertion}, follow_redirects=False)
+        again = ru_app.post("/identity/arrive", data={"assertion": assertion})
+        body = assert_problem(again, 401, "identity.assertion_replayed")
+        assert "already been used" in body["detail"]
+
+    def test_the_refusal_page_is_in_the_visitors_language(self, kg_app, kg, ru_app):
+        sign_in(kg_app, kg)
+        _, _, assertion, _ = continue_to(kg_app, to="BY")
+        page = ru_app.post(
+            "/identity/arrive?lang=en",
+            data={"assertion": assertion},
+            headers={"accept": "text/html"},
+        )
+        assert page.status_code == 403
+        assert "meant for the service of another state" in page.text
+        assert "identity.assertion_audience" in page.text
+
+    def test_a_visitor_cannot_be_sent_on_by_the_destination(self, kg_app, kg, ru_app):
+        sign_in(kg_app, kg)
+        _, _, assertion, _ = continue_to(kg_app)
+        ru_app.post("/identity/arrive", data={"assertion": assertion}, follow_redirects=False)
+        response = ru_app.get("/identity/continue?to=BY")
+        assert_problem(response, 403, "identity.forbidden")
+
+    def test_an_organisation_assertion_opens_no_session(self, ru_app, kg):
+        token = issue_organisation_assertion(
+            kg.signer,
+            home_state="KG",
+            audience_state="RU",
+            legal_id="01503201910123",
+            legal_id_kind="tin",
+            legal_name="ОсОО «Бишкек Медлаб»",
+            kinds={"lab"},
+            now=kg.clock.now(),
+        )
+        response = ru_app.post("/identity/arrive", data={"assertion": token})
+        assert_problem(response, 422, "identity.assertion_malformed")
+
+    def test_a_missing_assertion_is_refused(self, ru_app):
+        assert_problem(ru_app.post("/identity/arrive"), 422, "identity.assertion_malformed")
+
+
+class TestVerificationApi:
+    URL = "/api/v1/identity/assertions/verify"
+
+    def test_returns_the_verified_claims_once(self, ru_app, kg):
+        token = person_token(kg)
+        response = ru_app.post(self.URL, json={"token": token})
+        assert response.status_code == 200
+        body = response.json()
+        assert body["valid"] is True
+        assert body["issuer_state"] == "KG"
+        assert body["subject"] == claims_of(token)["sub"]
+        assert body["claims"]["given_name"] == {"original": "Айгуль", "latin": "AIGUL"}
+        assert response.headers["cache-control"] == "no-store"
+        assert_problem(
+            ru_app.post(self.URL, json={"token": token}), 401, "identity.assertion_replayed"
+        )
+
+    @pytest.mark.parametrize(
+        ("make", "status", "reason"),
+        [
+            (lambda kg: person_token(kg, to="BY"), 403, "identity.assertion_audience"),
+            (
+                lambda kg: resigned(person_token(kg), EcSigner(generate_ec_key())),
+                401,
+                "identity.assertion_signer",
+            ),
+            (lambda kg: person_token(kg)[:-4] + "AAAA", 401, "identity.assertion_signature"),
+            (lambda _: "not.a.token", 422, "identity.assertion_malformed"),
+        ],
+    )
+    def test_refusals_are_problem_documents(self, ru_app, kg, make, status, reason):
+        assert_problem(ru_app.post(self.URL, json={"token": make(kg)}), status, reason)
+
+    def test_an_expired_assertion_is_a_401(self, ru_app, kg, clock):
+        token = person_token(kg)
+        clock.advance(minutes=10)
+        assert_problem(
+            ru_app.post(self.URL, json={"token": token}), 401, "identity.assertion_expired"
+        )
+
+    def test_an_oversized_body_is_refused_unread(self, ru_app):
+        response = ru_app.post(self.URL, json={"token": "x" * 20_000})
+        assert_problem(response, 422, "request.invalid")
+
+    def test_is_described_in_the_openapi_document(self, ru_app):
+        assert self.URL in ru_app.get("/api/openapi.json").json()["paths"]
