@@ -505,3 +505,36 @@ class TestTheGuardOnTheReceivingNode:
         allowed(kg, uow, transfer("in", sender="RU", receiver="KG", consent=consent.token))
         # Receiving an answer does not use the consent up.
         allowed(kg, uow, transfer(consent=consent.token))
+
+
+class TestReleaseOnRequest:
+    """A person's identity sent abroad through their browser, when they sign in there."""
+
+    def release(self, guard, uow, to):
+        with uow() as u:
+            guard.release_on_request(
+                u.session,
+                subject_id="person-1",
+                to_state=to,
+                purpose="identity.sign_in",
+                categories=("identity",),
+                reference=str(uuid7()),
+                message_type="identity.assertion",
+                at=START,
+            )
+            u.commit()
+
+    def test_is_ledgered_for_the_person_when_the_home_rules_allow_it(self, kg, uow):
+        self.release(kg, uow, "RU")
+        [entry] = entries(uow)
+        assert (entry.subject_id, entry.basis, entry.outcome) == (
+            "person-1",
+            "own_request",
+            "allowed",
+        )
+
+    def test_is_refused_when_the_home_rules_refuse_it(self, ru, uow):
+        with pytest.raises(ConsentRefused, match="Roskomnadzor") as raised:
+            self.release(ru, uow, "KZ")
+        assert raised.value.reason == "policy.refused"
+        assert entries(uow) == []

@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from eaeu.bootstrap import Federation, Platform
+from eaeu.consent import ledger
+from eaeu.consent.guard import ConsentGuard
 from eaeu.identity.accounts import Accounts
 from eaeu.identity.assertion import (
     TYP,
@@ -43,7 +45,10 @@ PERSON = "019b0000-0000-7000-8000-00000000a5a1"
 
 @pytest.fixture
 def kg(make_node):
-    return make_node("KG")
+    node = make_node("KG")
+    # The release of a person's identity abroad is checked and ledgered by consent.
+    node.guard = ConsentGuard(state="KG", trust=node.trust.current, uow=node.uow)
+    return node
 
 
 @pytest.fixture
@@ -281,6 +286,21 @@ class TestContinueAbroad:
         assert claims["aud"] == "EAEU/RU/GOV/NODE"
         assert claims["family_name"]["original"] == "Асанова"
         assert claims["loa"] == "http://eidas.europa.eu/LoA/substantial"
+
+    def test_puts_the_release_on_the_persons_ledger(self, kg_app, kg):
+        sign_in(kg_app, kg)
+        _, _, assertion, _ = continue_to(kg_app)
+        person = Accounts(kg.uow, kg.clock).person_by_username("kg-citizen")
+        with kg.uow() as uow:
+            [entry] = ledger.for_subject(uow.session, person.id)
+        assert (entry.direction, entry.outcome, entry.counterpart_state) == ("out", "allowed", "RU")
+        assert (entry.basis, entry.purpose, entry.categories) == (
+            "own_request",
+            "identity.sign_in",
+            ("identity",),
+        )
+        assert entry.message_id == claims_of(assertion)["jti"]
+        assert entry.message_type == "identity.assertion"
 
     def test_needs_a_signed_in_person(self, kg_app):
         response = kg_app.get(

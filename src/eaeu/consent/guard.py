@@ -114,6 +114,46 @@ class ConsentGuard:
             records.mark_used(session, consent_id, transfer.at)
         ledger.append(session, self._use(transfer, "allowed", consent_id, subject_id))
 
+    def release_on_request(
+        self,
+        session: Session,
+        *,
+        subject_id: str,
+        to_state: str,
+        purpose: str,
+        categories: tuple[str, ...],
+        reference: str,
+        message_type: str,
+        at: datetime,
+    ) -> None:
+        """Check and record data the person sends abroad themselves, outside the exchange.
+
+        When a person signs in to another state's service, their home node hands their
+        identity to that state's node through their browser, at their explicit request.
+        The home state's transfer rules still apply (on the basis of the person's consent),
+        and the release is written to the ledger so that **My data** lists it.
+
+        Raises:
+            ConsentRefused: the home state's rules do not let this data go there
+                (``policy.refused``, with the rules' explanation).
+        """
+        self._policy(session, to_state, categories, "consent", at)
+        ledger.append(
+            session,
+            ledger.Use(
+                at=at,
+                direction="out",
+                outcome="allowed",
+                counterpart_state=to_state,
+                message_id=reference,
+                message_type=message_type,
+                categories=categories,
+                purpose=purpose,
+                basis="own_request",
+                subject_id=subject_id,
+            ),
+        )
+
     # -- the checks ----------------------------------------------------------------------
     def _check(self, session: Session, t: Transfer) -> None:
         counterpart = _counterpart(t)

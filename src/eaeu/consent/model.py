@@ -60,6 +60,10 @@ PURPOSES: Mapping[str, Text] = MappingProxyType(
         ),
         "housing.rental": Text("renting a home", "аренда жилья"),
         "insurance.policy": Text("taking out an insurance policy", "оформление страхового полиса"),
+        "identity.sign_in": Text(
+            "signing in to a service of another member state",
+            "вход в сервис другого государства-члена",
+        ),
         "health.test_result": Text(
             "sharing a laboratory test result", "передача результата лабораторного анализа"
         ),

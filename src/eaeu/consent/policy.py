@@ -55,6 +55,10 @@ CATEGORIES: Mapping[str, tuple[str, str]] = MappingProxyType(
 BASES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
         "consent": ("the person's consent", "согласие субъекта персональных данных"),
+        "own_request": (
+            "your own request: you signed in to a service of another state",
+            "ваш собственный запрос: вы вошли в сервис другого государства",
+        ),
         "informed_consent": (
             "the person's consent given after the risks were explained",
             "согласие субъекта, данное после разъяснения рисков",

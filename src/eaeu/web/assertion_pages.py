@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -18,6 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from eaeu.bootstrap import Platform
+from eaeu.consent.guard import ConsentGuard
+from eaeu.exchange.guard import no_guard
 from eaeu.exchange.node import ExchangeNode
 from eaeu.identity.assertion import (
     LOA_SUBSTANTIAL,
@@ -35,6 +38,7 @@ from eaeu.identity.model import CITIZEN
 from eaeu.kernel.errors import ValidationError
 from eaeu.kernel.log import get_logger
 from eaeu.kernel.states import MEMBER_STATES
+from eaeu.trust.encoding import b64url_decode
 from eaeu.web.auth import SignedIn, accounts, require_user, safe_next, start_foreign_session
 from eaeu.web.operator import node_exchange
 from eaeu.web.templating import Templates
@@ -43,6 +47,7 @@ router = APIRouter()
 log = get_logger("eaeu.web")
 
 ARRIVE_PATH = "/identity/arrive"
+SIGN_IN_PURPOSE = "identity.sign_in"
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -144,6 +149,7 @@ def continue_abroad(
         now=platform.clock.now(),
         loa=LOA_SUBSTANTIAL,
     )
+    _release(platform, node, user, destination, token)
     templates: Templates = request.app.state.templates
     response = templates.render(
         request,
@@ -157,6 +163,37 @@ def continue_abroad(
     )
     response.headers.update(_NO_STORE)
     return response
+
+
+def _release(
+    platform: Platform, node: ExchangeNode, user: SignedIn, destination: str, token: str
+) -> None:
+    """Check the home state's transfer rules and put the release on the person's ledger.
+
+    Raises:
+        ConsentRefused: the home state's rules do not let identity data go there.
+    """
+    guard = node.guard
+    if not isinstance(guard, ConsentGuard):
+        raise no_guard()
+    with platform.uow() as uow:
+        guard.release_on_request(
+            uow.session,
+            subject_id=user.person_id,
+            to_state=destination,
+            purpose=SIGN_IN_PURPOSE,
+            categories=("identity",),
+            reference=_jti(token),
+            message_type="identity.assertion",
+            at=platform.clock.now(),
+        )
+        uow.commit()
+
+
+def _jti(token: str) -> str:
+    """The id of an assertion this node has just issued."""
+    jti: str = json.loads(b64url_decode(token.split(".")[1]))["jti"]
+    return jti
 
 
 # --- the destination node ----------------------------------------------------------------
