@@ -86,12 +86,23 @@ def test_a_kyrgyz_assertion_is_accepted_once_by_russia_only(fed):
 
 
 def test_the_visitor_arrives_at_the_russian_node_with_a_foreign_session(fed):
-    with signed_in(fed.url("KG")) as kg, httpx.Client(trust_env=False, timeout=10) as browser:
-        action, token = assertion_for(kg, "RU")
-        arrived = browser.post(action, data={"assertion": token, "next": "/"})
-        assert arrived.status_code == 303
+    # One browser: KG sends it to RU for a nonce, RU back to KG, then the form posts to RU.
+    with signed_in(fed.url("KG")) as browser:
+        action, token = assertion_for(browser, "RU")
+        arrived = browser.post(
+            action, data={"assertion": token, "next": "/"}, follow_redirects=False
+        )
+        assert arrived.status_code == 303, arrived.text
         assert arrived.headers["location"] == "/"
         assert "eaeu-session-ru" in arrived.cookies
         again = browser.post(action, data={"assertion": token, "next": "/"})
         assert again.status_code == 401
         assert again.json()["reason"] == "identity.assertion_replayed"
+
+
+def test_an_assertion_pushed_into_another_browser_is_refused(fed):
+    with signed_in(fed.url("KG")) as attacker, httpx.Client(trust_env=False, timeout=10) as victim:
+        action, token = assertion_for(attacker, "RU")
+        pushed = victim.post(action, data={"assertion": token, "next": "/"})
+        assert pushed.status_code == 403
+        assert pushed.json()["reason"] == "identity.assertion_browser"

@@ -21,6 +21,9 @@ from eaeu.consent import ledger
 from eaeu.consent.guard import ConsentGuard
 from eaeu.identity.accounts import Accounts
 from eaeu.identity.assertion import (
+    NONCE as NONCE_PATTERN,
+)
+from eaeu.identity.assertion import (
     TYP,
     AssertionRefused,
     SqlReplayStore,
@@ -246,6 +249,7 @@ def kg_app(kg, make_settings):
 def ru_app(ru, make_settings):
     platform = platform_of(ru, make_settings)
     with TestClient(create_app(platform.settings, platform=platform)) as client:
+        client.cookies.set("eaeu-arrival-ru", NONCE)
         yield client
 
 
@@ -257,8 +261,14 @@ def sign_in(client, node, username="kg-citizen"):
     client.cookies.set(f"eaeu-session-{node.state.lower()}", token)
 
 
+#: The nonce the destination gave the browser (its cookie is set on the destination's client).
+NONCE = "n0nce-of-this-browser-0123456789"
+
+
 def continue_to(client, to="RU", next_path="/account"):
-    response = client.get("/identity/continue", params={"to": to, "next": next_path})
+    response = client.get(
+        "/identity/continue", params={"to": to, "next": next_path, "nonce": NONCE}
+    )
     assert response.status_code == 200, response.text
     form = re.search(r'<form method="post" action="([^"]+)" id="identity-continue"', response.text)
     assertion = re.search(r'name="assertion" value="([^"]+)"', response.text)
@@ -318,13 +328,62 @@ class TestContinueAbroad:
         response = kg_app.get("/identity/continue", params={"to": to})
         assert_problem(response, 422, "identity.assertion_destination")
 
+    def test_first_sends_the_browser_to_the_destination_for_a_nonce(self, kg_app, kg):
+        sign_in(kg_app, kg)
+        response = kg_app.get(
+            "/identity/continue", params={"to": "RU", "next": "/account"}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == (
+            "http://ru.test/identity/start?from=KG&next=%2Faccount"
+        )
+        person = Accounts(kg.uow, kg.clock).person_by_username("kg-citizen")
+        with kg.uow() as uow:
+            assert ledger.for_subject(uow.session, person.id) == []
+
+    @pytest.mark.parametrize("nonce", ["short", "x" * 21, "not a nonce at all!!!!!!"])
+    def test_refuses_a_nonce_that_is_not_a_random_token(self, kg_app, kg, nonce):
+        sign_in(kg_app, kg)
+        response = kg_app.get("/identity/continue", params={"to": "RU", "nonce": nonce})
+        assert_problem(response, 422, "identity.assertion_input")
+
     def test_never_sends_the_person_to_another_site(self, kg_app, kg):
         sign_in(kg_app, kg)
         _, _, _, next_path = continue_to(kg_app, next_path="//evil.example/x")
         assert next_path == "/"
 
 
+class TestStart:
+    def test_marks_the_browser_and_sends_it_home_to_be_vouched_for(self, ru_app):
+        response = ru_app.get(
+            "/identity/start", params={"from": "kg", "next": "/account"}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        nonce = response.cookies.get("eaeu-arrival-ru")
+        assert NONCE_PATTERN.fullmatch(nonce)
+        assert response.headers["location"] == (
+            f"http://kg.test/identity/continue?to=RU&next=%2Faccount&nonce={nonce}"
+        )
+        assert response.headers["cache-control"] == "no-store"
+
+    @pytest.mark.parametrize("origin", ["RU", "XX", ""])
+    def test_refuses_an_origin_that_is_not_another_member(self, ru_app, origin):
+        response = ru_app.get("/identity/start", params={"from": origin})
+        assert_problem(response, 422, "identity.assertion_destination")
+
+
 class TestArrive:
+    @pytest.mark.parametrize("cookie", [None, "another-browsers-nonce-0123456789"])
+    def test_refuses_an_assertion_started_in_another_browser(self, kg_app, kg, ru_app, cookie):
+        sign_in(kg_app, kg)
+        _, _, assertion, _ = continue_to(kg_app)
+        ru_app.cookies.delete("eaeu-arrival-ru")
+        if cookie:
+            ru_app.cookies.set("eaeu-arrival-ru", cookie)
+        response = ru_app.post("/identity/arrive", data={"assertion": assertion})
+        body = assert_problem(response, 403, "identity.assertion_browser")
+        assert "another browser" in body["detail"]
+
     def test_admits_the_visitor_with_a_foreign_session(self, kg_app, kg, ru_app, ru):
         sign_in(kg_app, kg)
         _, _, assertion, next_path = continue_to(kg_app)

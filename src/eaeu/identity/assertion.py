@@ -81,6 +81,8 @@ MAX_TOKEN_BYTES: Final = 16_384
 _NAME_MAX = 200
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
+#: What a nonce binding an assertion to one browser looks like (URL-safe random text).
+NONCE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 _OPAQUE = re.compile(r"[0-9a-f]{64}")
 _LEGAL_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 _KIND = re.compile(r"[a-z][a-z_]{0,31}")
@@ -134,6 +136,7 @@ class Assertion:
         loa: the level of assurance of the sign-in at home.
         family_name, given_name, birth_date, nationality: a person's minimum data set.
         legal_name, legal_id_kind, org_kinds: an organisation's data.
+        nonce: the destination's value that binds the assertion to one browser, if any.
         claims: every claim as received.
     """
 
@@ -153,6 +156,7 @@ class Assertion:
     legal_name: Name | None = None
     legal_id_kind: str | None = None
     org_kinds: tuple[str, ...] = ()
+    nonce: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -299,6 +303,7 @@ def issue_person_assertion(
     language: str | None = None,
     loa: str = LOA_SUBSTANTIAL,
     ttl: timedelta = DEFAULT_TTL,
+    nonce: str | None = None,
 ) -> str:
     """Issue the assertion of a person signed in at their home node.
 
@@ -319,14 +324,19 @@ def issue_person_assertion(
         language: the language of the names, for their transliteration.
         loa: the level of assurance of the sign-in (substantial after password and code).
         ttl: lifetime, at most :data:`MAX_TTL`.
+        nonce: the value the destination gave the person's browser; echoed so that the
+            destination admits the assertion only from that browser.
 
     Returns:
         The compact JWS.
 
     Raises:
-        ValidationError: a state, name, date, level or lifetime that cannot be asserted.
+        ValidationError: a state, name, date, level, lifetime or nonce that cannot be
+            asserted.
     """
     _check_route(home_state, audience_state)
+    if nonce is not None and not NONCE.fullmatch(nonce):
+        raise ValidationError("the nonce is not a random token", reason="identity.assertion_input")
     if not isinstance(nationality, str) or not _COUNTRY.fullmatch(nationality):
         raise ValidationError(
             "nationality is a two-letter country code", reason="identity.assertion_input"
@@ -348,6 +358,8 @@ def issue_person_assertion(
             "birth_date": birth_date.isoformat(),
         }
     )
+    if nonce is not None:
+        claims["nonce"] = nonce
     return _sign(claims, signer)
 
 
@@ -635,6 +647,13 @@ def _organisation_fields(claims: Mapping[str, Any], prefix: str) -> dict[str, An
     }
 
 
+def _nonce(claims: Mapping[str, Any]) -> str | None:
+    nonce = claims.get("nonce")
+    if nonce is not None and not (isinstance(nonce, str) and NONCE.fullmatch(nonce)):
+        raise _malformed("its nonce is not a random token")
+    return nonce
+
+
 def verify_assertion(
     token: str,
     *,
@@ -712,6 +731,7 @@ def verify_assertion(
         not_before=not_before,
         expires_at=expires,
         loa=loa,
+        nonce=_nonce(claims),
         claims=claims,
         **fields,
     )

@@ -1,20 +1,27 @@
 """Cross-border sign-in: leave for another state's service, arrive from another state's node.
 
 * Home node, ``GET /identity/continue?to=RU&next=/path``: a person signed in with a second
-  factor gets a page whose form posts a fresh identity assertion to the destination's
-  ``/identity/arrive`` (submitted by script at once; a button without script).
+  factor is first sent to the destination's ``/identity/start``, which gives the browser a
+  random nonce (a cookie) and sends it back here with the nonce; then the person gets a
+  page whose form posts a fresh identity assertion, carrying the nonce, to the
+  destination's ``/identity/arrive`` (submitted by script at once; a button without script).
 * Destination node, ``POST /identity/arrive``: the assertion is verified through the trust
-  list and used up; the visitor gets a ``foreign`` session and is sent to ``next``.
+  list and used up, and its nonce must be the one this browser holds — so nobody can push
+  their own assertion into someone else's browser (login CSRF); the visitor gets a
+  ``foreign`` session and is sent to ``next``.
 * Every node, ``POST /api/v1/identity/assertions/verify``: verify (and use up) an assertion
   meant for this node; the claims, or a problem document with the refusal's reason.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -25,6 +32,7 @@ from eaeu.exchange.node import ExchangeNode
 from eaeu.identity.assertion import (
     LOA_SUBSTANTIAL,
     MAX_TOKEN_BYTES,
+    NONCE,
     PERSON,
     Assertion,
     AssertionRefused,
@@ -39,7 +47,16 @@ from eaeu.kernel.errors import ValidationError
 from eaeu.kernel.log import get_logger
 from eaeu.kernel.states import MEMBER_STATES
 from eaeu.trust.encoding import b64url_decode
-from eaeu.web.auth import SignedIn, accounts, require_user, safe_next, start_foreign_session
+from eaeu.web.auth import (
+    SignedIn,
+    accounts,
+    arrival_nonce,
+    clear_arrival_nonce,
+    require_user,
+    safe_next,
+    set_arrival_nonce,
+    start_foreign_session,
+)
 from eaeu.web.operator import node_exchange
 from eaeu.web.templating import Templates
 
@@ -47,6 +64,9 @@ router = APIRouter()
 log = get_logger("eaeu.web")
 
 ARRIVE_PATH = "/identity/arrive"
+START_PATH = "/identity/start"
+CONTINUE_PATH = "/identity/continue"
+_NONCE_BYTES = 24
 SIGN_IN_PURPOSE = "identity.sign_in"
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -84,6 +104,10 @@ ARRIVE_TEXT = {
         "This sign-in from your home country cannot be read. Go back to the portal of "
         "your home state and start again."
     ),
+    "identity.assertion_browser": N_(
+        "This sign-in was started in another browser, or took too long. Start again from "
+        "the service you want to use."
+    ),
     "identity.trust_list_expired": N_(
         "This node cannot check sign-ins from other states at the moment. Try again later."
     ),
@@ -93,6 +117,7 @@ NOT_HOME = N_(
     "Continue from the portal of your home state."
 )
 UNKNOWN_DESTINATION = N_("Choose one of the other member states of the union.")
+BAD_NONCE = N_("This link to another state's service is damaged. Start again from that service.")
 
 
 def _platform(request: Request) -> Platform:
@@ -116,12 +141,13 @@ def _verify(request: Request, token: str) -> Assertion:
 # --- the home node ---------------------------------------------------------------------
 
 
-@router.get("/identity/continue", include_in_schema=False, response_class=HTMLResponse)
+@router.get(CONTINUE_PATH, include_in_schema=False, response_class=HTMLResponse)
 def continue_abroad(
     request: Request,
     user: Annotated[SignedIn, Depends(require_user())],
     to: str = "",
     next: str = "/",  # noqa: A002 - the parameter name is part of the URL
+    nonce: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     """Send the signed-in person to another state's node with an identity assertion."""
     platform = _platform(request)
@@ -132,6 +158,14 @@ def continue_abroad(
     trust = node.trust.current()
     if destination == node.state or destination not in trust.members:
         raise ValidationError(UNKNOWN_DESTINATION, reason="identity.assertion_destination")
+    target = safe_next(next, "/")
+    if not nonce:
+        # First get the destination to mark this browser (see the module docstring).
+        start = trust.endpoint(destination).rstrip("/") + START_PATH
+        query = urlencode({"from": node.state, "next": target})
+        return RedirectResponse(f"{start}?{query}", status_code=303, headers=_NO_STORE)
+    if not NONCE.fullmatch(nonce):
+        raise ValidationError(BAD_NONCE, reason="identity.assertion_input")
     person = accounts(request).person(user.person_id)
     secret = platform.settings.secret_key.get_secret_value()
     token = issue_person_assertion(
@@ -148,6 +182,7 @@ def continue_abroad(
         id_key=pseudonym_key(secret),
         now=platform.clock.now(),
         loa=LOA_SUBSTANTIAL,
+        nonce=nonce,
     )
     _release(platform, node, user, destination, token)
     templates: Templates = request.app.state.templates
@@ -157,7 +192,7 @@ def continue_abroad(
         {
             "action": trust.endpoint(destination).rstrip("/") + ARRIVE_PATH,
             "assertion": token,
-            "next": safe_next(next, "/"),
+            "next": target,
             "destination": MEMBER_STATES[destination],
         },
     )
@@ -199,6 +234,26 @@ def _jti(token: str) -> str:
 # --- the destination node ----------------------------------------------------------------
 
 
+@router.get(START_PATH, include_in_schema=False)
+def start_arrival(
+    request: Request,
+    origin: Annotated[str, Query(alias="from", max_length=8)] = "",
+    next: Annotated[str, Query(max_length=2048)] = "/",  # noqa: A002 - the URL's parameter
+) -> Response:
+    """Mark this browser with a nonce, then send it to its home node to be vouched for."""
+    node = node_exchange(request)
+    home = origin.strip().upper()
+    trust = node.trust.current()
+    if home == node.state or home not in trust.members:
+        raise ValidationError(UNKNOWN_DESTINATION, reason="identity.assertion_destination")
+    nonce = secrets.token_urlsafe(_NONCE_BYTES)
+    back = trust.endpoint(home).rstrip("/") + CONTINUE_PATH
+    query = urlencode({"to": node.state, "next": safe_next(next, "/"), "nonce": nonce})
+    response = RedirectResponse(f"{back}?{query}", status_code=303, headers=_NO_STORE)
+    set_arrival_nonce(request, response, nonce)
+    return response
+
+
 @router.post(ARRIVE_PATH, include_in_schema=False)
 def arrive(
     request: Request,
@@ -221,7 +276,13 @@ def arrive(
         raise AssertionRefused(
             ARRIVE_TEXT["identity.assertion_malformed"], reason="identity.assertion_malformed"
         )
+    expected = arrival_nonce(request)
+    if not (expected and verified.nonce and hmac.compare_digest(expected, verified.nonce)):
+        raise AssertionRefused(
+            ARRIVE_TEXT["identity.assertion_browser"], reason="identity.assertion_browser"
+        )
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
+    clear_arrival_nonce(request, response)
     start_foreign_session(
         request,
         response,

@@ -180,6 +180,43 @@ def clear_session_cookie(request: Request, response: Response) -> None:
     )
 
 
+#: How long a browser may take from leaving for its home node to arriving back here.
+ARRIVAL_MAX_AGE_S = 600
+
+
+def set_arrival_nonce(request: Request, response: Response, nonce: str) -> None:
+    """Remember in this browser the nonce a sign-in from another state must echo.
+
+    The cookie must come back on the cross-site form post from the home node, so on https
+    it is ``SameSite=None`` (and ``Secure``); a development federation is one site anyway.
+    """
+    response.set_cookie(
+        _cookie_name(request, "arrival"),
+        nonce,
+        max_age=ARRIVAL_MAX_AGE_S,
+        path="/",
+        secure=_secure(request),
+        httponly=True,
+        samesite="none" if _secure(request) else "lax",
+    )
+
+
+def arrival_nonce(request: Request) -> str | None:
+    """The nonce this browser was given when it left for its home node, if any."""
+    return request.cookies.get(_cookie_name(request, "arrival"))
+
+
+def clear_arrival_nonce(request: Request, response: Response) -> None:
+    """Forget the arrival nonce (it is used once)."""
+    response.delete_cookie(
+        _cookie_name(request, "arrival"),
+        path="/",
+        secure=_secure(request),
+        httponly=True,
+        samesite="none" if _secure(request) else "lax",
+    )
+
+
 # --- who is signed in -------------------------------------------------------------------
 
 

@@ -61,6 +61,7 @@ STATUS_BY_REASON: dict[str, int] = {
     "identity.assertion_expired": 401,
     "identity.assertion_replayed": 401,
     "identity.assertion_destination": 422,
+    "identity.assertion_browser": 403,
     "identity.trust_list_expired": 503,
     "operator.forbidden": 403,
     # A transfer of personal data the consent guard refuses (eaeu.consent.guard).
