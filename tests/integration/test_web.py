@@ -184,6 +184,8 @@ class TestPortalPages:
             response = node.get(path)
             assert response.headers["x-content-type-options"] == "nosniff"
             assert response.headers["referrer-policy"] == "same-origin"
+            assert response.headers["x-frame-options"] == "DENY"
+            assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
 
     def test_accept_language_chooses_russian(self, node):
         assert '<html lang="ru"' in node.get("/", headers={"accept-language": "ru-RU"}).text
