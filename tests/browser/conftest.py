@@ -48,7 +48,10 @@ def _chromium() -> str | None:
     return shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, and code that calls ``asyncio.run`` (pyHanko's synchronous API)
+# fails in any later test of the session while it is.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = _chromium()
     if executable is None:
