@@ -6,11 +6,13 @@ database); with ``EAEU_REQUIRE_POSTGRES=1`` a missing server fails instead of sk
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from eaeu.kernel.settings import Settings
 from eaeu.testing import postgres_database
@@ -49,3 +51,15 @@ def make_settings(data_dir: Path):
         return Settings(**values)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Undo what a command run in-process did to logging (its stream is closed afterwards)."""
+    config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**config)
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -218,3 +218,23 @@ Files copied unchanged from the npm package \`swagger-ui-dist@$SWAGGER_VERSION\`
 \`swagger-ui-bundle.js\`, \`swagger-ui.css\`, \`LICENSE\`, \`NOTICE\`, \`swagger-ui-bundle.js.LICENSE.txt\`.
 Rebuild with \`tools/build-frontend.sh\`.
 EOT
+
+# jsQR for the travel verifier's camera scan (/travel/verify), Apache-2.0, unchanged.
+JSQR_VERSION=1.4.0
+JSQR_OUT="$VENDOR/jsqr"
+( cd "$WORK" && npm install --ignore-scripts --save-exact "jsqr@$JSQR_VERSION" >/dev/null )
+[[ $(cd "$WORK" && pkg_version jsqr) == "$JSQR_VERSION" ]] || die "jsqr version mismatch"
+rm -rf "$JSQR_OUT" && mkdir -p "$JSQR_OUT"
+cp "$WORK/node_modules/jsqr/dist/jsQR.js" "$WORK/node_modules/jsqr/LICENSE" "$JSQR_OUT/"
+cat >"$JSQR_OUT/README.md" <<EOT
+# jsQR $JSQR_VERSION (Apache-2.0)
+
+The QR code reader of the travel verifier page (\`/travel/verify\`): the page reads camera
+frames into a canvas and hands the pixels to \`jsQR\`, in the browser, without any network.
+File copied unchanged from the npm package \`jsqr@$JSQR_VERSION\`: \`dist/jsQR.js\` (a UMD
+bundle that defines \`window.jsQR\` when loaded as a classic script), with its \`LICENSE\`.
+
+- sha256 \`jsQR.js\`: \`$(sha "$JSQR_OUT/jsQR.js")\`
+
+Rebuild with \`tools/build-frontend.sh\`.
+EOT

@@ -7,6 +7,7 @@ Nothing else in the code base builds engines, reads the environment or picks a c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -15,11 +16,13 @@ from cryptography import x509
 from sqlalchemy import Engine
 
 from eaeu.consent import messages as consent_messages
+from eaeu.consent import records as consent_records
 from eaeu.consent.guard import ConsentGuard
 from eaeu.documents import messages as documents_messages
 from eaeu.documents.handlers import Documents, node_documents
 from eaeu.documents.revocation import HttpCrlFetcher
-from eaeu.exchange.messages import builtin_handlers
+from eaeu.exchange.errors import MessageRefused
+from eaeu.exchange.messages import TRUST_LIST_PUBLISHED, builtin_handlers
 from eaeu.exchange.node import ExchangeConfig, ExchangeNode
 from eaeu.exchange.transport import HttpTransport, Transport
 from eaeu.exchange.trust_store import TrustStore
@@ -29,11 +32,20 @@ from eaeu.kernel.clock import Clock, SystemClock
 from eaeu.kernel.errors import ConfigurationError
 from eaeu.kernel.settings import Settings
 from eaeu.kernel.states import MemberState, get_state
+from eaeu.services.travel import messages as travel_messages
+from eaeu.services.travel import revocation as travel_revocation
+from eaeu.services.travel.errors import IssuingUnavailable
+from eaeu.services.travel.handlers import SIGNER_UNAVAILABLE, TravelService
+from eaeu.services.travel.hcert import DccSigner
+from eaeu.services.travel.revocation import Revocations
+from eaeu.services.travel.seed import seed_demo_labs
+from eaeu.services.travel.service import NodeVerifier
 from eaeu.storage import migrate
 from eaeu.storage.engine import make_engine
 from eaeu.storage.uow import UnitOfWorkFactory
-from eaeu.trust.errors import KeyStoreError
+from eaeu.trust.errors import KeyStoreError, TrustError
 from eaeu.trust.keys import EcSigner, key_passphrase
+from eaeu.trust.trustlist import TrustList
 from eaeu.trust.union import LocalUnion
 
 
@@ -79,6 +91,8 @@ class Platform:
     federation: Federation
     exchange: ExchangeNode | None = None
     documents: Documents | None = None
+    travel_verifier: NodeVerifier | None = None
+    travel: TravelService | None = None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -120,6 +134,20 @@ def person_data(uow: UnitOfWorkFactory, clock: Clock) -> consent_messages.Person
     return read
 
 
+def assume_authority_notified(uow: UnitOfWorkFactory, clock: Clock, state: str) -> None:
+    """Record, on a development node, the authority notifications its law requires.
+
+    Without them a state that requires a notification before data first leaves (Russia)
+    refuses every transfer abroad, including its own citizens signing in elsewhere. The
+    development node assumes them, with the reference ``DEV-ASSUMED`` and only where none
+    is recorded (so it is idempotent); a real node records the authority's real
+    notification numbers (``eaeu consent notify``, ``POST /api/v1/consent/notifications``).
+    """
+    with uow() as unit:
+        if consent_records.assume_notified(unit.session, state, at=clock.now()):
+            unit.commit()
+
+
 def build_exchange(
     settings: Settings, uow: UnitOfWorkFactory, clock: Clock, transport: Transport | None = None
 ) -> ExchangeNode | None:
@@ -155,6 +183,7 @@ def build_exchange(
         handlers={
             **builtin_handlers(store),
             **consent_messages.handlers(guard, person_data(uow, clock)),
+            **travel_revocation.handlers(store.current),
         },
         config=exchange_config(settings),
         guard=guard,
@@ -206,6 +235,92 @@ def build_documents(
     return documents
 
 
+def _file_trust(data_dir: Path) -> Callable[[], TrustList | None]:
+    """The trust list chain under ``<data_dir>/trust/``, re-read when a version appears."""
+    cached: dict[tuple[Path, ...], TrustList | None] = {}
+    union = LocalUnion(data_dir, b"")  # reads public trust lists only, never a key
+
+    def current() -> TrustList | None:
+        paths = tuple(union.versions())
+        if paths not in cached:
+            cached.clear()
+            try:
+                cached[paths] = union.latest() if paths else None
+            except TrustError:
+                cached[paths] = None
+        return cached[paths]
+
+    return current
+
+
+def build_travel_verifier(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, exchange: ExchangeNode | None
+) -> NodeVerifier:
+    """Wire the travel verifier: a node's trust list, imported signers and revocations.
+
+    The union portal (no state) verifies against the trust list files of its data
+    directory and the shipped entry rules; it has no revocation list of its own.
+    """
+    if settings.state is None:
+        return NodeVerifier(trust=_file_trust(settings.data_dir), clock=clock)
+    trust: Callable[[], TrustList | None]
+    if exchange is not None:
+        store = exchange.trust
+
+        def trust() -> TrustList | None:
+            try:
+                return store.current()
+            except MessageRefused:
+                return None
+
+        revocations = Revocations(
+            uow=uow, clock=clock, state=settings.state, trust=store.current, exchange=exchange
+        )
+    else:
+        trust = _file_trust(settings.data_dir)
+        revocations = None
+    return NodeVerifier(
+        trust=trust, clock=clock, uow=uow, revocations=revocations, state=settings.state
+    )
+
+
+def build_travel(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, exchange: ExchangeNode | None
+) -> TravelService | None:
+    """Wire the travel service (labs, bookings, certificates) on the node's exchange.
+
+    Registers the lab registry's messages, and has a new trust list trigger the catch-up
+    with states that have just joined travel. Certificates are signed with the state's
+    health document signer (``keys/<STATE>/ds-health.*``), opened on first use.
+    """
+    if exchange is None or settings.state is None:
+        return None
+    state = settings.state
+    union = LocalUnion(
+        settings.data_dir,
+        key_passphrase(settings.secret_key.get_secret_value(), development=settings.development),
+    )
+    opened: list[tuple[DccSigner, x509.Certificate]] = []
+
+    def health_signer() -> tuple[DccSigner, x509.Certificate]:
+        if not opened:
+            try:
+                opened.append(union.document_signer(state, "health"))
+            except KeyStoreError as exc:
+                raise IssuingUnavailable(SIGNER_UNAVAILABLE) from exc
+        return opened[0]
+
+    travel = TravelService(
+        state=state, uow=uow, clock=clock, trust=exchange.trust.current, exchange=exchange,
+        signer=health_signer,
+    )  # fmt: skip
+    exchange.handlers.update(travel.message_handlers())
+    exchange.handlers[TRUST_LIST_PUBLISHED] = travel_messages.reconcile_after(
+        exchange.handlers[TRUST_LIST_PUBLISHED], travel.registry
+    )
+    return travel
+
+
 def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Platform:
     """Wire a node from its settings.
 
@@ -231,8 +346,13 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
     try:
         if migrate_db and settings.development and settings.state:
             seed_demo_accounts(Accounts(uow, clock), settings.state)
+            assume_authority_notified(uow, clock, settings.state)
         exchange = build_exchange(settings, uow, clock) if migrate_db else None
         documents = build_documents(settings, uow, clock, exchange)
+        travel_verifier = build_travel_verifier(settings, uow, clock, exchange)
+        travel = build_travel(settings, uow, clock, exchange)
+        if migrate_db and settings.development and travel is not None:
+            seed_demo_labs(travel.registry, Accounts(uow, clock))
     except Exception:
         engine.dispose()
         raise
@@ -245,4 +365,6 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
         federation=Federation.load(settings.effective_federation_file),
         exchange=exchange,
         documents=documents,
+        travel_verifier=travel_verifier,
+        travel=travel,
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.engine import make_url
 
@@ -39,7 +40,13 @@ from eaeu.storage.uow import UnitOfWorkFactory
 from eaeu.trust import pki
 from eaeu.trust.keys import EcSigner, generate_ec_key
 from eaeu.trust.proposals import Change, propose
-from eaeu.trust.trustlist import TrustList, accept_first, build_document, member_entry
+from eaeu.trust.trustlist import (
+    DocumentSigner,
+    TrustList,
+    accept_first,
+    build_document,
+    member_entry,
+)
 from eaeu.trust.trustlist import sign as sign_trust_list
 from eaeu.trust.union import default_services
 from eaeu.web.errors import TITLES, status_for
@@ -205,7 +212,8 @@ class MemoryUnion:
     """A union made in memory: every state's keys and version 1 of the trust list, signed.
 
     The same keys and list as :func:`eaeu.trust.union.init_union` writes to disk, without
-    files, so that unit tests can sign, encrypt and verify against a real trust list.
+    files, so that unit tests can sign, encrypt and verify against a real trust list. Each
+    state has a health document signer (:meth:`health_signer`) that signs DCCs.
     """
 
     signed: dict[str, Any] = field(repr=False)
@@ -213,6 +221,9 @@ class MemoryUnion:
     governance: Mapping[str, EcSigner] = field(repr=False)
     node_signers: Mapping[str, EcSigner] = field(repr=False)
     encryption_keys: Mapping[str, ec.EllipticCurvePrivateKey] = field(repr=False)
+    health_signers: Mapping[str, tuple[EcSigner, x509.Certificate]] = field(
+        default_factory=dict, repr=False
+    )
 
     def node_signer(self, state: str) -> EcSigner:
         """Return ``state``'s node signer (its kid is in the trust list)."""
@@ -221,6 +232,10 @@ class MemoryUnion:
     def node_encryption_key(self, state: str) -> ec.EllipticCurvePrivateKey:
         """Return the private key ``state``'s node decrypts with."""
         return self.encryption_keys[state]
+
+    def health_signer(self, state: str) -> tuple[EcSigner, x509.Certificate]:
+        """Return ``state``'s health document signer and its certificate (it signs DCCs)."""
+        return self.health_signers[state]
 
     def successor(
         self,
@@ -255,6 +270,7 @@ def memory_union(
     urls = endpoints or {state: f"http://{state.lower()}.test" for state in STATE_CODES}
     participation = default_services() if services is None else services
     governance, node_signers, encryption_keys, members = {}, {}, {}, []
+    health_signers: dict[str, tuple[EcSigner, x509.Certificate]] = {}
     for state in STATE_CODES:
         root_key, node_key, encryption_key = generate_ec_key(), generate_ec_key(), generate_ec_key()
         root = pki.issue_root(state, root_key, now=now)
@@ -267,6 +283,17 @@ def memory_union(
             now=now,
             days=730,
         )
+        health_key = generate_ec_key()
+        health_cert = pki.issue_certificate(
+            issuer_cert=root,
+            issuer_key=root_key,
+            public_key=health_key.public_key(),
+            common_name=f"EAEU {state} health document signer",
+            profile=pki.document_signer_profile("health"),
+            now=now,
+            days=730,
+        )
+        health_signers[state] = (EcSigner(health_key), health_cert)
         governance[state] = EcSigner(root_key)
         node_signers[state] = EcSigner(node_key)
         encryption_keys[state] = encryption_key
@@ -278,6 +305,7 @@ def memory_union(
                 endpoint=urls[state],
                 node_certificate=node_cert,
                 encryption_key=encryption_key.public_key(),
+                document_signers=[DocumentSigner("health", health_cert)],
                 services={
                     service: list(by_state[state])
                     for service, by_state in participation.items()
@@ -299,6 +327,7 @@ def memory_union(
         governance=governance,
         node_signers=node_signers,
         encryption_keys=encryption_keys,
+        health_signers=health_signers,
     )
 
 

@@ -21,7 +21,8 @@ ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 ORGANISATION = "ООО «Северная стройка»"
 ASK = (
     "/consents/new?requester=RU&purpose=jobs.application&categories=identity,contact"
-    f"&mode=periodic&service=jobs&organisation={quote(ORGANISATION)}"
+    f"&mode=periodic&service=jobs&organisation=RU-OGRN-1157746013237"
+    f"&organisation_name={quote(ORGANISATION)}"
 )
 #: How long the delivery workers may take to carry a grant or a revocation.
 DELIVERY_S = 20

@@ -1,9 +1,9 @@
 """Cross-border identity between real node processes (``eaeu up``).
 
 A citizen signs in at the Kyrgyz node (password, then the one-time code from the
-development mailbox) and continues to Russia: the assertion the Kyrgyz node issues is
-accepted by the Russian node once, refused on replay, and refused by the Belarusian node,
-for which it was not meant.
+development mailbox) and continues to Russia, confirming on the Kyrgyz node's page: the
+assertion the Kyrgyz node issues is accepted by the Russian node once, refused on replay,
+and refused by the Belarusian node, for which it was not meant.
 """
 
 import contextlib
@@ -54,12 +54,23 @@ def _sign_in(client):
     return client
 
 
+def hidden(page, name):
+    match = re.search(rf'name="{name}" value="([^"]*)"', page.text)
+    assert match, page.text
+    return unescape(match.group(1))
+
+
 def assertion_for(client, to):
-    page = client.get("/identity/continue", params={"to": to, "next": "/"})
+    """Continue to ``to``: KG asks first (via ``to``'s nonce), and issues only on the POST."""
+    confirm = client.get("/identity/continue", params={"to": to, "next": "/"})
+    assert confirm.status_code == 200, confirm.text
+    assert str(confirm.url).startswith(f"{client.base_url}/identity/continue?"), confirm.url
+    assert 'name="assertion"' not in confirm.text
+    fields = {name: hidden(confirm, name) for name in ("to", "next", "nonce", "csrf_token")}
+    page = client.post("/identity/continue", data=fields)
     assert page.status_code == 200, page.text
     action = re.search(r'action="([^"]+)" id="identity-continue"', page.text).group(1)
-    token = re.search(r'name="assertion" value="([^"]+)"', page.text).group(1)
-    return unescape(action), unescape(token)
+    return unescape(action), hidden(page, "assertion")
 
 
 def test_a_kyrgyz_assertion_is_accepted_once_by_russia_only(fed):

@@ -85,7 +85,7 @@ def terms(clock, **overrides):
         "subject_id": PERSON,
         "subject_state": "KG",
         "requester_state": "RU",
-        "requester_organisation": "ООО «Стройка»",
+        "requester_organisation": "RU-OGRN-1157746013237",
         "requester_service": "jobs",
         "purpose": "jobs.application",
         "categories": ("identity", "contact"),
@@ -118,7 +118,7 @@ class TestGrantingAndUsingAConsent:
     def test_the_requester_gets_the_data_the_consent_covers(self, kg, ru, clock):
         given = granted(kg, ru, clock)
         clock.advance(60)
-        fetched = consent.request_data(ru, given.id)
+        fetched = consent.request_data(ru, given.id, organisation=None)
         assert fetched.data.payload["family_name"] == "Асанова"
         assert fetched.data.payload["email"] == AIGUL["email"]
         assert fetched.data.categories == ("contact", "identity")
@@ -129,12 +129,12 @@ class TestGrantingAndUsingAConsent:
 
     def test_only_the_requested_categories_are_sent(self, kg, ru, clock):
         given = granted(kg, ru, clock)
-        fetched = consent.request_data(ru, given.id, categories=("contact",))
+        fetched = consent.request_data(ru, given.id, organisation=None, categories=("contact",))
         assert fetched.data.payload == {"email": AIGUL["email"]}
 
     def test_both_ledgers_record_the_transfer(self, kg, ru, clock):
         given = granted(kg, ru, clock)
-        consent.request_data(ru, given.id)
+        consent.request_data(ru, given.id, organisation=None)
         [sent] = ledger_of(kg)
         [got] = ledger_of(ru)
         assert (sent.direction, sent.outcome, sent.counterpart_state) == ("out", "allowed", "RU")
@@ -152,7 +152,7 @@ class TestGrantingAndUsingAConsent:
 
     def test_my_data_lists_the_transfer_and_the_consent(self, kg, ru, clock):
         given = granted(kg, ru, clock)
-        consent.request_data(ru, given.id)
+        consent.request_data(ru, given.id, organisation=None)
         mine = consent.my_data(kg, PERSON)
         assert [c.id for c in mine.consents] == [given.id]
         assert [(e.counterpart_state, e.outcome) for e in mine.transfers] == [("RU", "allowed")]
@@ -160,9 +160,9 @@ class TestGrantingAndUsingAConsent:
 
     def test_a_one_time_consent_answers_once(self, kg, ru, clock):
         given = granted(kg, ru, clock, mode=ONE_TIME)
-        consent.request_data(ru, given.id)
+        consent.request_data(ru, given.id, organisation=None)
         with pytest.raises(MessageRefused, match="one transfer only") as raised:
-            consent.request_data(ru, given.id)
+            consent.request_data(ru, given.id, organisation=None)
         assert raised.value.reason == "consent.used"
         assert [e.outcome for e in ledger_of(kg)] == ["allowed", "refused"]
         assert ledger_of(kg)[-1].subject_id == PERSON
@@ -171,20 +171,28 @@ class TestGrantingAndUsingAConsent:
         given = granted(kg, ru, clock)
         clock.advance(days=31)
         with pytest.raises(ConsentRefused, match="ended on") as raised:
-            consent.request_data(ru, given.id)
+            consent.request_data(ru, given.id, organisation=None)
         assert raised.value.reason == "consent.expired"
 
     def test_an_unknown_consent_is_not_requested(self, ru):
         with pytest.raises(ConsentNotFound):
-            consent.request_data(ru, "0193a000-0000-7000-8000-0000000000ff")
+            consent.request_data(ru, "0193a000-0000-7000-8000-0000000000ff", organisation=None)
 
     def test_the_home_laws_refusal_reaches_the_requester_in_its_words(self, node, ru, clock):
         # A Russian citizen's data may not leave before Roskomnadzor is notified.
         ru_home, kz = ru, node("KZ")
-        given = consent.give(ru_home, terms(clock, subject_state="RU", requester_state="KZ"))
+        given = consent.give(
+            ru_home,
+            terms(
+                clock,
+                subject_state="RU",
+                requester_state="KZ",
+                requester_organisation="KZ-BIN-071140030713",
+            ),
+        )
         ru_home.deliver_due("worker")
         with pytest.raises(MessageRefused, match="Roskomnadzor") as raised:
-            consent.request_data(kz, given.id)
+            consent.request_data(kz, given.id, organisation=None)
         assert raised.value.reason == "policy.refused"
         [entry] = ledger_of(ru_home)
         assert (entry.outcome, entry.reason, entry.subject_id) == (
@@ -195,20 +203,20 @@ class TestGrantingAndUsingAConsent:
         with ru_home.uow() as uow:
             records.record_notification(uow.session, "KZ", reference="RKN-7", at=clock.now())
             uow.commit()
-        assert consent.request_data(kz, given.id).data.payload["national_id"]
+        assert consent.request_data(kz, given.id, organisation=None).data.payload["national_id"]
 
 
 class TestRevoking:
     def test_the_requester_deletes_the_data_and_stops(self, kg, ru, clock):
         given = granted(kg, ru, clock)
-        consent.request_data(ru, given.id)
+        consent.request_data(ru, given.id, organisation=None)
         consent.withdraw(kg, given.id, subject_id=PERSON)
         assert kg.deliver_due("worker") == 1
         with ru.uow() as uow:
             assert received.data_for(uow.session, given.id) == []
             assert received.find(uow.session, given.id).status == "revoked"
         with pytest.raises(ConsentRefused, match="withdrew this consent") as raised:
-            consent.request_data(ru, given.id)
+            consent.request_data(ru, given.id, organisation=None)
         assert raised.value.reason == "consent.revoked"
 
     def test_the_home_node_refuses_before_the_requester_has_heard(self, kg, ru, clock):
@@ -216,7 +224,7 @@ class TestRevoking:
         clock.advance(60)
         consent.withdraw(kg, given.id, subject_id=PERSON)
         with pytest.raises(MessageRefused, match="withdrew this consent") as raised:
-            consent.request_data(ru, given.id)
+            consent.request_data(ru, given.id, organisation=None)
         assert raised.value.reason == "consent.revoked"
         [entry] = consent.my_data(kg, PERSON).transfers
         assert (entry.outcome, entry.reason, entry.counterpart_state) == (
@@ -265,7 +273,9 @@ class TestGrantMessages:
 
     @pytest.mark.usefixtures("ru")
     def test_a_grant_for_another_state_is_refused(self, kg, clock):
-        given = consent.give(kg, terms(clock, requester_state="KZ"))
+        given = consent.give(
+            kg, terms(clock, requester_state="KZ", requester_organisation="KZ-BIN-071140030713")
+        )
         with pytest.raises(MessageRefused, match="Kazakhstan only") as raised:
             kg.request("RU", SERVICE, GRANTED, {"token": given.token})
         assert raised.value.reason == "consent.receiver"
@@ -307,7 +317,7 @@ class TestDataRequests:
     def test_a_person_without_an_account_is_refused(self, kg, ru, clock):
         given = granted(kg, ru, clock, subject_id="gone")
         with pytest.raises(MessageRefused, match="no longer has an account") as raised:
-            consent.request_data(ru, given.id)
+            consent.request_data(ru, given.id, organisation=None)
         assert raised.value.reason == "consent.subject_unknown"
 
 
@@ -317,11 +327,11 @@ class TestNoPersonalDataInLogs:
     ):
         caplog.set_level(logging.DEBUG)
         given = granted(kg, ru, clock)
-        consent.request_data(ru, given.id)
+        consent.request_data(ru, given.id, organisation=None)
         consent.withdraw(kg, given.id, subject_id=PERSON)
         kg.deliver_due("worker")
         with pytest.raises(ConsentRefused):
-            consent.request_data(ru, given.id)
+            consent.request_data(ru, given.id, organisation=None)
         with pytest.raises(MessageRefused):
             kg.request("RU", SERVICE, GRANTED, {"token": "broken"})
         out, err = capfd.readouterr()

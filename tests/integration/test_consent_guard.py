@@ -8,6 +8,7 @@ other nodes are signed with those nodes' real keys from a union made in memory.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -74,7 +75,7 @@ def terms(**overrides):
         "subject_id": PERSON,
         "subject_state": "KG",
         "requester_state": "RU",
-        "requester_organisation": "ООО «Стройка»",
+        "requester_organisation": "RU-OGRN-1157746013237",
         "requester_service": "jobs",
         "purpose": PURPOSE,
         "categories": ("identity", "contact"),
@@ -197,6 +198,8 @@ class TestGivingConsent:
         assert stored.provider_state == "KG"
         assert stored.purpose_text.ru
         assert stored.valid_from.microsecond == 0
+        assert stored.requester_organisation == "RU-OGRN-1157746013237"
+        assert tokens.peek(stored.token).requester_organisation == "RU-OGRN-1157746013237"
 
     @pytest.mark.parametrize(
         ("override", "reason"),
@@ -212,6 +215,9 @@ class TestGivingConsent:
             ({"data_life_days": 0}, "consent.data_life_invalid"),
             ({"explicit_request": False}, "consent.no_explicit_request"),
             ({"preview_hash": None}, "consent.no_preview"),
+            ({"requester_organisation": None}, "consent.organisation_invalid"),
+            ({"requester_organisation": "ООО «Стройка»"}, "consent.organisation_invalid"),
+            ({"requester_organisation": "KZ-BIN-071140030713"}, "consent.organisation_invalid"),
         ],
     )
     def test_refuses_terms_that_break_a_rule(self, override, reason):
@@ -376,7 +382,13 @@ class TestTheGuardOnTheHomeNode:
 
     def test_the_policy_refuses_what_the_home_law_refuses_even_with_consent(self, ru, uow, union):
         # Russian law: Roskomnadzor must be notified before data first goes to a state.
-        consent = give(uow, union, subject_state="RU", requester_state="KZ")
+        consent = give(
+            uow,
+            union,
+            subject_state="RU",
+            requester_state="KZ",
+            requester_organisation="KZ-BIN-071140030713",
+        )
         t = transfer(sender="RU", receiver="KZ", consent=consent.token)
         error = refused(ru, uow, t, "policy.refused", "Roskomnadzor")
         assert "Kazakhstan" in error.message
@@ -538,3 +550,51 @@ class TestReleaseOnRequest:
             self.release(ru, uow, "KZ")
         assert raised.value.reason == "policy.refused"
         assert entries(uow) == []
+
+
+class TestAOneTimeConsentRace:
+    """Two transfers under one one-time consent, both checked before either is recorded."""
+
+    def test_exactly_one_of_two_racing_transfers_uses_it(self, kg, uow, union):
+        consent = give(uow, union, mode=ONE_TIME)
+        both_checked = threading.Barrier(2, timeout=30)
+        outcomes: list[str] = []
+
+        def send():
+            t = transfer(consent=consent.token)
+            try:
+                with uow() as u:
+                    kg.check(u.session, t)
+                    both_checked.wait()
+                    kg.record(u.session, t)
+                    u.commit()
+                outcomes.append("sent")
+            except ConsentRefused as exc:
+                outcomes.append(exc.reason)
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["consent.used", "sent"]
+        with uow() as u:
+            assert records.find(u.session, consent.id).use_count == 1
+        assert sorted(e.outcome for e in entries(uow)) == ["allowed", "refused"]
+        assert {e.reason for e in entries(uow)} == {None, "consent.used"}
+
+    def test_a_periodic_consent_counts_every_use(self, uow, union):
+        consent = give(uow, union, mode=PERIODIC)
+        with uow() as u:
+            assert records.mark_used(u.session, consent.id, START)
+            assert records.mark_used(u.session, consent.id, START)
+            u.commit()
+            assert records.find(u.session, consent.id).use_count == 2
+
+    def test_a_used_one_time_consent_is_not_counted_again(self, uow, union):
+        consent = give(uow, union, mode=ONE_TIME)
+        with uow() as u:
+            assert records.mark_used(u.session, consent.id, START)
+            assert not records.mark_used(u.session, consent.id, START)
+            u.commit()
+            assert records.find(u.session, consent.id).use_count == 1

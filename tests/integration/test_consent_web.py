@@ -11,9 +11,11 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from eaeu.bootstrap import build
 from eaeu.consent import received
+from eaeu.consent.orm import AuthorityNotification
 from eaeu.identity.seed import DEMO_PASSWORD
 from eaeu.kernel.settings import DEVELOPMENT_SECRET
 from eaeu.testing import FrozenClock, LoopbackTransport
@@ -24,7 +26,12 @@ HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 ENDPOINTS = {state: f"http://{state.lower()}.test" for state in ("AM", "BY", "KG", "KZ", "RU")}
-ASK = "/consents/new?requester=RU&purpose=jobs.application&categories=identity,contact"
+EMPLOYER = "RU-OGRN-1157746013237"  # the ru-employer's organisation (StroiMontazh LLC)
+ASK = (
+    "/consents/new?requester=RU&purpose=jobs.application&categories=identity,contact"
+    f"&organisation={EMPLOYER}&organisation_name=ООО «СтройМонтаж»"
+)
+BARE = "/consents/new?requester=RU&purpose=jobs.application&categories=identity,contact"
 
 
 @pytest.fixture
@@ -120,11 +127,12 @@ class TestThePreview:
         assert response.headers["location"].startswith("/signin?next=/consents/new")
 
     def test_shows_exactly_which_data_would_go_where_and_why(self, citizen):
-        page = citizen.get(ASK + "&organisation=ООО «Стройка»", headers=HTML)
+        page = citizen.get(ASK, headers=HTML)
         assert page.status_code == 200
         text = page.text
         assert "Send your data to Russia?" in text
-        assert "ООО «Стройка»" in text
+        assert '<span id="consent-organisation">ООО «СтройМонтаж»</span>' in text
+        assert f'<code id="consent-organisation-id">{EMPLOYER}</code>' in text
         assert "applying for a job" in text
         assert 'data-field="family_name">Асанова<' in text
         assert 'data-field="email"' in text
@@ -137,10 +145,15 @@ class TestThePreview:
         assert "отклик на вакансию" in page
         assert "идентификационные данные" in page
 
-    def test_shows_the_home_laws_refusal_and_offers_no_button(self, ru):
+    def test_shows_the_home_laws_refusal_and_offers_no_button(self, ru, nodes):
+        # A development node assumes Roskomnadzor was notified; this one has not been.
+        with nodes[1]["RU"].uow() as uow:
+            uow.session.execute(delete(AuthorityNotification))
+            uow.commit()
         sign_in(ru, "ru-citizen")
         page = ru.get(
-            "/consents/new?requester=KZ&purpose=jobs.application&categories=identity",
+            "/consents/new?requester=KZ&purpose=jobs.application&categories=identity"
+            "&organisation=KZ-BIN-071140030713",
             headers=HTML,
         ).text
         assert "do not allow this transfer" in page
@@ -154,6 +167,9 @@ class TestThePreview:
             ("requester=RU&purpose=jobs.application", "does not name the data"),
             ("requester=KG&purpose=jobs.application&categories=identity", "another member state"),
             ("requester=RU&purpose=jobs.application&categories=x&mode=ever", "does not name"),
+            (BARE.partition("?")[2], "registration number"),
+            (BARE.partition("?")[2] + "&organisation=KZ-BIN-071140030713", "registration number"),
+            (BARE.partition("?")[2] + "&organisation=ООО «Стройка»", "registration number"),
         ],
     )
     def test_explains_a_request_that_cannot_be_shown(self, citizen, query, words):
@@ -161,6 +177,17 @@ class TestThePreview:
         assert page.status_code == 422
         assert "govuk-error-summary" in page.text
         assert words in page.text
+
+
+class TestADevelopmentNode:
+    def test_lets_a_russian_citizens_data_go_abroad_once_notified(self, ru):
+        sign_in(ru, "ru-citizen")
+        page = ru.get(
+            "/consents/new?requester=KZ&purpose=jobs.application&categories=identity"
+            "&organisation=KZ-BIN-071140030713",
+            headers=HTML,
+        ).text
+        assert 'id="give-consent"' in page
 
 
 class TestGivingConsent:
@@ -258,3 +285,80 @@ class TestTheRoundTrip:
         page = citizen.get("/my-data", headers=HTML).text
         assert "You have no consents in force." in page
         assert "None of your data has been sent" in page
+
+
+@pytest.fixture
+def insurer(ru):
+    sign_in(ru, "ru-insurer")
+    return ru
+
+
+def consent_given(citizen, nodes, ask=ASK):
+    give(citizen, ask)
+    deliver(nodes)
+    with nodes[1]["RU"].uow() as uow:
+        [item] = received.consents(uow.session)
+    return item.id
+
+
+def request(client, consent_id):
+    return client.post(
+        f"/consents/received/{consent_id}/request",
+        data={"csrf_token": csrf(client, "/consents/received")},
+        headers=HTML,
+    )
+
+
+class TestConsentsBelongToTheOrganisation:
+    def test_the_consent_names_the_organisation_on_both_nodes(self, citizen, nodes):
+        consent_id = consent_given(citizen, nodes)
+        with nodes[1]["RU"].uow() as uow:
+            kept = received.find(uow.session, consent_id)
+        assert kept.requester_organisation == EMPLOYER
+        assert kept.requester_organisation_name == "ООО «СтройМонтаж»"
+        mine = citizen.get("/my-data", headers=HTML).text
+        assert "ООО «СтройМонтаж»" in mine
+        assert EMPLOYER in mine
+
+    def test_the_organisation_sees_and_fetches_its_own(self, citizen, employer, nodes):
+        consent_id = consent_given(citizen, nodes)
+        listing = employer.get("/consents/received", headers=HTML).text
+        assert f'id="request-{consent_id}"' in listing
+        assert EMPLOYER in listing
+        answered = request(employer, consent_id)
+        assert answered.status_code == 200
+        assert 'data-field="family_name">Асанова<' in answered.text
+
+    def test_another_organisation_sees_nothing_and_cannot_fetch(self, citizen, insurer, nodes):
+        consent_id = consent_given(citizen, nodes)
+        listing = insurer.get("/consents/received", headers=HTML).text
+        assert consent_id not in listing
+        assert 'id="no-consents"' in listing
+        refused = request(insurer, consent_id)
+        assert refused.status_code == 404
+        assert "Асанова" not in refused.text
+        with nodes[1]["RU"].uow() as uow:
+            assert received.data_for(uow.session, consent_id) == []
+
+    def test_another_organisations_data_kept_is_not_shown(self, citizen, employer, nodes):
+        consent_id = consent_given(citizen, nodes, ASK + "&mode=periodic")
+        assert request(employer, consent_id).status_code == 200
+        employer.cookies.clear()
+        sign_in(employer, "ru-landlord")
+        listing = employer.get("/consents/received", headers=HTML).text
+        assert consent_id not in listing
+        assert "Асанова" not in listing
+
+    def test_the_operator_sees_every_consent_but_fetches_only_through_the_api(
+        self, citizen, ru, nodes
+    ):
+        consent_id = consent_given(citizen, nodes, ASK + "&mode=periodic")
+        sign_in(ru, "ru-operator")
+        listing = ru.get("/consents/received", headers=HTML).text
+        assert f'id="received-{consent_id}"' in listing
+        assert f'id="request-{consent_id}"' not in listing
+        assert request(ru, consent_id).status_code == 403
+        with nodes[1]["RU"].uow() as uow:
+            assert received.data_for(uow.session, consent_id) == []
+        api = ru.post("/api/v1/consent/requests", json={"consent_id": consent_id})
+        assert api.status_code == 200

@@ -4,7 +4,9 @@ RU and KG run in one process on real databases (KG on each engine), with the exc
 between them on the loopback transport and each other's CRL fetched in-process.
 """
 
+import hashlib
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,7 +16,8 @@ from eaeu.documents import jades, messages, pades, receipts
 from eaeu.documents.errors import HomeUnavailable, ReceiptRefused, SignerLocked
 from eaeu.documents.handlers import node_documents, sign_document
 from eaeu.documents.keys import DocumentKeys, SignerAuthorisation
-from eaeu.documents.model import Indication, SubIndication
+from eaeu.documents.model import Indication, SignatureInput, SubIndication
+from eaeu.documents.validation import ValidationService, validate_request
 from eaeu.exchange.errors import MessageRefused
 from eaeu.storage import migrate
 from eaeu.storage.engine import make_engine
@@ -309,3 +312,83 @@ class TestForeignReceipts:
         with pytest.raises(ReceiptRefused, match="issued by this node") as caught:
             nodes["RU"].validation.accept_receipt(token)
         assert caught.value.reason == "documents.receipt_own"
+
+
+def home_answer(nodes, document, *, claimed):
+    """The KG node's receipt for the signatures of ``document``, with an imprint claimed."""
+    kind, evidence = ValidationService.read(document)
+    request = validate_request(kind, hashlib.sha256(claimed).hexdigest(), evidence)
+    return nodes["KG"].validation.answer_request(request)
+
+
+class TestWhatAReceiptRestsOn:
+    def test_a_node_that_read_the_document_says_so_and_names_what_it_verified(
+        self, nodes, clock, union
+    ):
+        document = signed_contract(nodes, clock)
+        receipt = receipts.verify(nodes["KG"].validation.check(document).receipt, union.trust)
+        assert receipt.report.scope == "document"
+        _, evidence = ValidationService.read(document)
+        assert receipt.report.signature_inputs == tuple(
+            SignatureInput(e.id, e.hash_name, e.tbs_digest.hex()) for e in evidence
+        )
+
+    def test_a_home_nodes_answer_covers_the_signatures_only(self, nodes, clock, union):
+        document = signed_contract(nodes, clock)
+        token = home_answer(nodes, document, claimed=b"another document")
+        receipt = receipts.verify(token, union.trust)
+        assert receipt.report.scope == "signatures"
+        assert [i.id for i in receipt.report.signature_inputs] == ["sig-1", "sig-2"]
+
+    def test_the_claimed_imprint_does_not_make_it_proof_about_another_document(self, nodes, clock):
+        document = signed_contract(nodes, clock)
+        other = CONTRACT.replace(b"1000", b"9000")
+        token = home_answer(nodes, document, claimed=other)
+        with pytest.raises(ReceiptRefused, match="another document") as caught:
+            nodes["RU"].validation.accept_receipt(token, document=other)
+        assert caught.value.reason == "documents.receipt_mismatch"
+
+    def test_another_signed_document_with_the_claimed_imprint_is_refused(self, nodes, clock):
+        document = signed_contract(nodes, clock)
+        forged = sign_document(CONTRACT.replace(b"1000", b"9000"), worker(nodes),
+                               signing_time=clock.now()).content  # fmt: skip
+        token = home_answer(nodes, document, claimed=forged)
+        with pytest.raises(ReceiptRefused, match="another document"):
+            nodes["RU"].validation.accept_receipt(token, document=forged)
+
+    def test_it_is_proof_about_the_document_whose_signature_inputs_match(self, nodes, clock, union):
+        document = signed_contract(nodes, clock)
+        token = home_answer(nodes, document, claimed=b"whatever was claimed")
+        mine = nodes["RU"].validation.accept_receipt(token, document=document)
+        receipt = receipts.verify(mine.receipt, union.trust)
+        assert receipt.report.scope == "document"
+        assert receipt.report.document_sha256 == hashlib.sha256(document).hexdigest()
+        assert receipt.report.indication is Indication.TOTAL_PASSED
+
+    def test_without_the_document_the_reissued_receipt_stays_about_signatures(
+        self, nodes, clock, union
+    ):
+        document = signed_contract(nodes, clock)
+        token = home_answer(nodes, document, claimed=b"whatever was claimed")
+        mine = receipts.verify(nodes["RU"].validation.accept_receipt(token).receipt, union.trust)
+        assert mine.report.scope == "signatures"
+        theirs = receipts.verify(token, union.trust)
+        assert mine.report.signature_inputs == theirs.report.signature_inputs
+
+    def test_a_home_receipt_about_other_signatures_confirms_nothing(self, nodes, clock):
+        document = signed_contract(nodes, clock)
+        decoy = sign_document(CONTRACT.replace(b"1000", b"9000"), worker(nodes),
+                              signing_time=clock.now()).content  # fmt: skip
+        kind, decoy_evidence = ValidationService.read(decoy)
+
+        def lying_home(state, request):
+            # Echoes the imprint asked about, but vouches for another document's signature.
+            relabelled = [replace(e, id="sig-2") for e in decoy_evidence]
+            return nodes["KG"].validation.answer_request(
+                validate_request(kind, request["document_sha256"], relabelled)
+            )
+
+        nodes["RU"].validation.connect_home(lying_home)
+        report = nodes["RU"].validation.validate(document, ask_home=True)
+        assert {s.confirmed_by for s in report.signatures} == {None}
+        assert report.references == ()

@@ -7,6 +7,7 @@ in-process. People sign in with the seeded demonstration accounts.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -20,7 +21,10 @@ from eaeu.documents import pades, receipts
 from eaeu.documents.handlers import sign_document
 from eaeu.documents.keys import SignerAuthorisation
 from eaeu.documents.revocation import CrlCache
+from eaeu.identity.accounts import Accounts
+from eaeu.identity.passwords import Passwords
 from eaeu.identity.seed import DEMO_PASSWORD
+from eaeu.identity.signin import SignIn
 from eaeu.kernel.settings import DEVELOPMENT_SECRET
 from eaeu.testing import FrozenClock, LoopbackTransport
 from eaeu.trust.union import init_union
@@ -365,3 +369,113 @@ class TestSignPage:
         )
         assert response.status_code == 422
         assert "govuk-error-summary" in response.text
+
+
+def stream_to(app, chunks, *, path="/api/v1/documents/validate"):
+    """Post ``chunks`` without a length straight to the ASGI app; count what it pulled."""
+    pulled = []
+    sent = []
+    source = iter(chunks)
+
+    async def receive():
+        chunk = next(source, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        pulled.append(len(chunk))
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                    (b"transfer-encoding", b"chunked")],
+    }  # fmt: skip
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(body), pulled
+
+
+class TestBodyLimits:
+    def test_a_chunked_body_past_the_cap_is_refused_with_413_as_it_streams(self, ru):
+        block = b"x" * 1_048_576
+        status, body, pulled = stream_to(ru.app, (block for _ in range(64)))
+        assert (status, body["reason"]) == (413, "documents.too_large")
+        # Refused once past 10 MB, without reading the remaining 54 MB into memory.
+        assert len(pulled) <= 11
+
+    def test_a_chunked_body_under_the_cap_is_read(self, nodes, ru, clock):
+        document = signed_by_kg(nodes, clock)
+        response = ru.post(
+            "/api/v1/documents/validate",
+            content=iter([document[:10], document[10:]]),
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["report"]["indication"] == "TOTAL-PASSED"
+
+
+def signing_certificate(client, document):
+    report = client.post(
+        "/api/v1/documents/validate",
+        content=document,
+        headers={"content-type": "application/json"},
+    ).json()["report"]
+    return report["signatures"][0]["signer"]
+
+
+class TestSigningPseudonyms:
+    def test_a_persons_certificate_names_a_random_pseudonym_not_their_account(self, nodes, kg):
+        sign_in(kg, "kg-citizen")
+        signed = kg.post(
+            "/documents/sign",
+            files={"file": ("contract.json", CONTRACT, "application/json")},
+            data={"csrf_token": csrf(kg, "/documents/sign")},
+            headers=HTML,
+        )
+        assert signed.status_code == 200
+        signer = signing_certificate(kg, signed.content)
+        citizen = Accounts(nodes[1]["KG"].uow, nodes[1]["KG"].clock).person_by_username(
+            "kg-citizen"
+        )
+        assert re.fullmatch(r"KG-PSN-[0-9A-F]{20}", signer["identifier"])
+        assert citizen.id not in signer["identifier"]
+        assert citizen.national_id not in signer["identifier"]
+
+    def test_each_new_key_gets_a_new_pseudonym(self, nodes):
+        keys = nodes[1]["KG"].documents.keys
+        auth = SignerAuthorisation("kg-7", "s", second_factor=True)
+        first = keys.person_key(auth, name="Айгуль Асанова")
+        again = keys.person_key(auth, name="Айгуль Асанова")
+        keys.revoke_owner("person", "kg-7", reason="keyCompromise")
+        renewed = keys.person_key(auth, name="Айгуль Асанова")
+
+        def serial_number(key):
+            return key.certificate.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[
+                0
+            ].value
+
+        assert serial_number(first) == serial_number(again)
+        assert serial_number(renewed) != serial_number(first)
+        assert "kg-7" not in serial_number(first)
+
+
+class TestForeignVisitorSigning:
+    def test_a_visitor_from_another_state_is_refused_with_403(self, nodes, ru):
+        platform = nodes[1]["RU"]
+        token = SignIn(platform.uow, platform.clock, Passwords()).start_foreign(
+            persistent_id="KG/RU/opaque-1", state="KG", display_name="Айгуль"
+        )
+        ru.cookies.set("eaeu-session-ru", token)
+        response = ru.post(
+            "/documents/sign",
+            files={"file": ("contract.json", CONTRACT, "application/json")},
+            data={"csrf_token": csrf(ru, "/documents/sign")},
+            headers=HTML,
+        )
+        assert response.status_code == 403
+        assert "home state" in response.text

@@ -7,6 +7,7 @@ own database, on SQLite and on PostgreSQL. The web tests drive a home node's
 """
 
 import json
+import logging
 import re
 import threading
 from datetime import date, timedelta
@@ -33,6 +34,7 @@ from eaeu.identity.assertion import (
     verify_assertion,
 )
 from eaeu.identity.assertion_orm import UsedAssertion
+from eaeu.identity.errors import CodeRefused
 from eaeu.identity.passwords import Passwords
 from eaeu.identity.seed import DEMO_PASSWORD, seed_demo_accounts
 from eaeu.identity.signin import SignIn
@@ -265,10 +267,24 @@ def sign_in(client, node, username="kg-citizen"):
 NONCE = "n0nce-of-this-browser-0123456789"
 
 
+def hidden(page, name):
+    match = re.search(rf'name="{name}" value="([^"]*)"', page.text)
+    assert match, page.text
+    return unescape(match.group(1))
+
+
+def confirmation(client, to="RU", next_path="/account"):
+    """The home node's page that asks the person before anything is sent."""
+    page = client.get("/identity/continue", params={"to": to, "next": next_path, "nonce": NONCE})
+    assert page.status_code == 200, page.text
+    return page
+
+
 def continue_to(client, to="RU", next_path="/account"):
-    response = client.get(
-        "/identity/continue", params={"to": to, "next": next_path, "nonce": NONCE}
-    )
+    """Confirm on the home node; return its answer, the form's action, assertion and next."""
+    page = confirmation(client, to, next_path)
+    fields = {name: hidden(page, name) for name in ("to", "next", "nonce", "csrf_token")}
+    response = client.post("/identity/continue", data=fields)
     assert response.status_code == 200, response.text
     form = re.search(r'<form method="post" action="([^"]+)" id="identity-continue"', response.text)
     assertion = re.search(r'name="assertion" value="([^"]+)"', response.text)
@@ -296,6 +312,50 @@ class TestContinueAbroad:
         assert claims["aud"] == "EAEU/RU/GOV/NODE"
         assert claims["family_name"]["original"] == "Асанова"
         assert claims["loa"] == "http://eidas.europa.eu/LoA/substantial"
+
+    def test_a_get_asks_for_confirmation_and_sends_nothing(self, kg_app, kg):
+        # A page of another site can make the browser GET this URL (SameSite=Lax lets a
+        # top-level GET carry the session): it must not send the person's data anywhere.
+        sign_in(kg_app, kg)
+        page = confirmation(kg_app)
+        assert "Continue to Russia?" in page.text
+        assert "Your home node will send your details to the node of Russia" in page.text
+        assert '<form method="post" action="/identity/continue"' in page.text
+        assert (hidden(page, "to"), hidden(page, "next"), hidden(page, "nonce")) == (
+            "RU",
+            "/account",
+            NONCE,
+        )
+        assert 'name="assertion"' not in page.text
+        assert "identity-continue" not in page.text
+        assert page.headers["cache-control"] == "no-store"
+        person = Accounts(kg.uow, kg.clock).person_by_username("kg-citizen")
+        with kg.uow() as uow:
+            assert ledger.for_subject(uow.session, person.id) == []
+
+    def test_the_confirmation_needs_the_pages_csrf_token(self, kg_app, kg):
+        sign_in(kg_app, kg)
+        fields = {"to": "RU", "next": "/account", "nonce": NONCE}
+        assert_problem(kg_app.post("/identity/continue", data=fields), 403, "identity.csrf")
+        forged = {**fields, "csrf_token": "0" * 64}
+        assert_problem(kg_app.post("/identity/continue", data=forged), 403, "identity.csrf")
+        person = Accounts(kg.uow, kg.clock).person_by_username("kg-citizen")
+        with kg.uow() as uow:
+            assert ledger.for_subject(uow.session, person.id) == []
+
+    @pytest.mark.parametrize(
+        ("change", "reason"),
+        [
+            ({"nonce": ""}, "identity.assertion_input"),
+            ({"to": "KG"}, "identity.assertion_destination"),
+        ],
+    )
+    def test_the_confirmation_is_checked_again(self, kg_app, kg, change, reason):
+        sign_in(kg_app, kg)
+        page = confirmation(kg_app)
+        fields = {name: hidden(page, name) for name in ("to", "next", "nonce", "csrf_token")}
+        response = kg_app.post("/identity/continue", data={**fields, **change})
+        assert_problem(response, 422, reason)
 
     def test_puts_the_release_on_the_persons_ledger(self, kg_app, kg):
         sign_in(kg_app, kg)
@@ -493,3 +553,56 @@ class TestVerificationApi:
 
     def test_is_described_in_the_openapi_document(self, ru_app):
         assert self.URL in ru_app.get("/api/openapi.json").json()["paths"]
+
+
+class TestNoPersonalDataInLogs:
+    def test_sign_in_and_a_cross_border_sign_in_log_none_of_the_persons_data(
+        self, kg_app, kg, ru_app, capfd, caplog
+    ):
+        caplog.set_level(logging.DEBUG)
+        capfd.readouterr()  # forget what the setup logged
+        service = SignIn(kg.uow, kg.clock, Passwords(), code=lambda: "246810")
+        pending = service.password("kg-citizen", DEMO_PASSWORD, client="test")
+        with pytest.raises(CodeRefused):
+            service.confirm_code(pending.token, "135790")
+        token = service.confirm_code(pending.token, "246810")
+        kg_app.cookies.set("eaeu-session-kg", token)
+        _, _, assertion, next_path = continue_to(kg_app)
+        arrived = ru_app.post(
+            "/identity/arrive",
+            data={"assertion": assertion, "next": next_path},
+            follow_redirects=False,
+        )
+        assert arrived.status_code == 303
+        out, err = capfd.readouterr()
+        logged = out + err + caplog.text
+        # The events were captured, so the absence of data in them means something.
+        for event in (
+            "identity.signin.password_ok",
+            "identity.signin.completed",
+            "identity.assertion.issued",
+            "identity.visitor.arrived",
+        ):
+            assert event in logged, event
+        person = Accounts(kg.uow, kg.clock).person_by_username("kg-citizen")
+        visitor = claims_of(assertion)["sub"]
+        values = [
+            "kg-citizen",
+            person.id,
+            person.email,
+            person.given_name,
+            person.family_name,
+            person.given_name_latin,
+            person.family_name_latin,
+            person.birth_date.isoformat(),
+            person.birth_date.strftime("%d.%m.%Y"),
+            person.national_id,
+            visitor,
+            visitor.rsplit("/", 1)[1],
+            pending.token,
+            token,
+            assertion,
+        ]
+        for value in values:
+            assert value not in logged, value
+            assert json.dumps(value)[1:-1] not in logged, value

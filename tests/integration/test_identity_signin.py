@@ -16,6 +16,7 @@ from eaeu.identity.errors import (
     SignInFailed,
     SignInLocked,
 )
+from eaeu.identity.model import SignInPolicy
 from eaeu.identity.orm import (
     CodeRecord,
     FailureRecord,
@@ -71,6 +72,18 @@ def other_code(code):
 def sign_in(signin, username="kg-citizen", client="10.0.0.1"):
     pending = signin.password(username, DEMO_PASSWORD, client=client)
     return signin.confirm_code(pending.token, latest_code(signin))
+
+
+class SpyPasswords(Passwords):
+    """Passwords that remember which stored hashes they were asked to verify."""
+
+    def __init__(self):
+        super().__init__()
+        self.verified = []
+
+    def verify(self, stored, password):
+        self.verified.append(stored)
+        return super().verify(stored, password)
 
 
 class TestAccounts:
@@ -267,13 +280,40 @@ class TestPassword:
         with pytest.raises(SignInFailed):
             signin.password("kg-citizen", "wrong", client="10.0.0.1")
 
-    def test_success_clears_the_usernames_failures(self, signin):
+    def test_a_completed_sign_in_clears_the_usernames_failures(self, signin):
+        for _ in range(4):
+            with pytest.raises(SignInFailed):
+                signin.password("kg-citizen", "wrong", client="10.0.0.1")
+        sign_in(signin)
+        with pytest.raises(SignInFailed):
+            signin.password("kg-citizen", "wrong", client="10.0.0.1")
+
+    def test_a_right_password_alone_does_not_clear_the_usernames_failures(self, signin):
+        # Otherwise whoever knows the password could reset the count between guesses of
+        # the code by signing in again.
         for _ in range(4):
             with pytest.raises(SignInFailed):
                 signin.password("kg-citizen", "wrong", client="10.0.0.1")
         signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
-        with pytest.raises(SignInFailed):
+        with pytest.raises(SignInLocked):
             signin.password("kg-citizen", "wrong", client="10.0.0.1")
+
+    @pytest.mark.usefixtures("accounts")
+    def test_an_unknown_username_costs_a_password_verification_too(self, uow, clock):
+        # The time of a refusal must not tell whether the account exists, so the hash is
+        # always verified: against the person's hash, or a fixed one for nobody.
+        spy = SpyPasswords()
+        signin = SignIn(uow, clock, spy)
+        with pytest.raises(SignInFailed):
+            signin.password("kg-nobody", "wrong-password", client="10.0.0.1")
+        assert spy.verified == [None]
+        with pytest.raises(SignInFailed):
+            signin.password("kg-citizen", "wrong-password", client="10.0.0.1")
+        with uow() as work:
+            stored = work.session.scalar(
+                select(PersonRecord.password_hash).where(PersonRecord.username == "kg-citizen")
+            )
+        assert spy.verified[1:] == [stored]
 
     def test_failure_counters_hold_no_usernames_or_addresses(self, signin, uow):
         with pytest.raises(SignInFailed):
@@ -301,7 +341,10 @@ class TestCode:
             signin.confirm_code(pending.token, other_code(latest_code(signin)))
         assert caught.value.reason == "identity.code_wrong"
 
-    def test_too_many_wrong_codes_end_the_sign_in(self, signin):
+    @pytest.mark.usefixtures("accounts")
+    def test_too_many_wrong_codes_end_the_sign_in(self, uow, clock):
+        # A lenient username lockout, so that the sign-in's own limit is reached first.
+        signin = SignIn(uow, clock, PASSWORDS, SignInPolicy(user_failures=100))
         pending = signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
         code = latest_code(signin)
         for _ in range(4):
@@ -331,15 +374,111 @@ class TestCode:
         with pytest.raises(SessionInvalid):
             signin.confirm_code(pending.token, code)
 
-    def test_a_new_code_replaces_the_old_one(self, signin):
+    def test_a_new_code_replaces_the_old_one(self, signin, clock):
         pending = signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
         first = latest_code(signin)
+        clock.advance(minutes=1)
         signin.resend_code(pending.token)
         second = latest_code(signin)
         if first != second:
             with pytest.raises(CodeRefused):
                 signin.confirm_code(pending.token, first)
         assert signin.confirm_code(pending.token, second)
+
+    @pytest.mark.usefixtures("accounts")
+    def test_wrong_codes_count_for_the_sign_in_not_for_each_code(self, uow, clock):
+        signin = SignIn(uow, clock, PASSWORDS, SignInPolicy(user_failures=100))
+        pending = signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
+        for _ in range(3):
+            with pytest.raises(CodeRefused, match="not right"):
+                signin.confirm_code(pending.token, other_code(latest_code(signin)))
+        clock.advance(minutes=1)
+        signin.resend_code(pending.token)
+        with pytest.raises(CodeRefused, match="1 more times"):
+            signin.confirm_code(pending.token, other_code(latest_code(signin)))
+        with pytest.raises(CodeRefused, match="Sign in again") as caught:
+            signin.confirm_code(pending.token, other_code(latest_code(signin)))
+        assert caught.value.reason == "identity.code_attempts"
+        assert signin.session(pending.token) is None
+        with pytest.raises(SessionInvalid):
+            signin.confirm_code(pending.token, latest_code(signin))
+
+    def test_a_new_code_can_be_asked_for_once_a_minute(self, signin, clock):
+        pending = signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
+        clock.advance(seconds=59)
+        with pytest.raises(CodeRefused, match="Wait 1 seconds") as caught:
+            signin.resend_code(pending.token)
+        assert caught.value.reason == "identity.code_resend_wait"
+        clock.advance(seconds=1)
+        signin.resend_code(pending.token)
+        assert len(signin.mailbox()) == 2
+        with pytest.raises(CodeRefused, match="Wait 60 seconds"):
+            signin.resend_code(pending.token)
+        assert len(signin.mailbox()) == 2
+        assert signin.confirm_code(pending.token, latest_code(signin))
+
+    def test_three_new_codes_at_most_then_the_sign_in_ends(self, signin, clock):
+        pending = signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
+        for _ in range(3):
+            clock.advance(minutes=1)
+            signin.resend_code(pending.token)
+        clock.advance(minutes=1)
+        with pytest.raises(CodeRefused, match="too many times") as caught:
+            signin.resend_code(pending.token)
+        assert caught.value.reason == "identity.code_resends"
+        assert len(signin.mailbox()) == 4
+        assert signin.session(pending.token) is None
+        with pytest.raises(SessionInvalid):
+            signin.confirm_code(pending.token, latest_code(signin))
+
+    def test_many_guesses_on_one_sign_in_are_impossible(self, signin, clock):
+        # The finding: a new code reset the attempts, so one pending session took 200
+        # wrong guesses. Guess and ask for new codes for as long as the node lets us.
+        pending = signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
+        judged = 0
+        for _ in range(200):
+            try:
+                signin.confirm_code(pending.token, other_code(latest_code(signin)))
+            except CodeRefused as exc:
+                if exc.reason != "identity.code_wrong":
+                    break
+            except (SignInLocked, SessionInvalid):
+                break
+            judged += 1
+            clock.advance(minutes=1)
+            try:
+                signin.resend_code(pending.token)
+            except (CodeRefused, SessionInvalid):
+                break
+        assert judged < SignInPolicy().code_attempts
+        assert signin.session(pending.token) is None
+
+    def test_wrong_codes_count_towards_the_usernames_lockout(self, signin, clock):
+        pending = signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
+        for _ in range(2):
+            with pytest.raises(CodeRefused):
+                signin.confirm_code(pending.token, other_code(latest_code(signin)))
+        for _ in range(2):
+            with pytest.raises(SignInFailed):
+                signin.password("kg-citizen", "wrong", client="10.0.0.2")
+        with pytest.raises(SignInLocked, match="try again after 00:15 UTC") as locked:
+            signin.confirm_code(pending.token, other_code(latest_code(signin)))
+        assert locked.value.until == clock.now() + timedelta(minutes=15)
+        assert signin.session(pending.token) is None
+        with pytest.raises(SignInLocked):
+            signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.3")
+
+    def test_a_locked_username_cannot_complete_a_waiting_sign_in(self, signin):
+        pending = signin.password("kg-citizen", DEMO_PASSWORD, client="10.0.0.1")
+        code = latest_code(signin)
+        for _ in range(4):
+            with pytest.raises(SignInFailed):
+                signin.password("kg-citizen", "wrong", client="10.0.0.2")
+        with pytest.raises(SignInLocked):
+            signin.password("kg-citizen", "wrong", client="10.0.0.2")
+        with pytest.raises(SignInLocked):
+            signin.confirm_code(pending.token, code)
+        assert signin.session(pending.token) is None
 
     def test_resend_needs_a_pending_session(self, signin):
         with pytest.raises(SessionInvalid):

@@ -174,6 +174,40 @@ class TestSignIn:
         )
         assert response.status_code == 303
 
+    def test_a_new_code_too_soon_after_the_last_is_explained(self, client):
+        post_password(client)
+        token = csrf(client, "/signin/code")
+        response = client.post("/signin/code/resend", data={"csrf_token": token}, headers=HTML)
+        assert response.status_code == 429
+        assert "Wait a minute before asking for another" in response.text
+        assert 'name="code"' in response.text
+
+    def test_after_three_new_codes_the_person_starts_again(self, client, clock):
+        post_password(client)
+        token = csrf(client, "/signin/code")
+        for _ in range(3):
+            clock.advance(minutes=1)
+            sent = client.post("/signin/code/resend", data={"csrf_token": token}, headers=HTML)
+            assert sent.status_code == 303
+        clock.advance(minutes=1)
+        ended = client.post("/signin/code/resend", data={"csrf_token": token}, headers=HTML)
+        assert ended.status_code == 401
+        assert "asked for a new code too many times" in ended.text
+        assert 'name="password"' in ended.text
+        assert 'eaeu-session-kg=""' in ended.headers["set-cookie"]
+
+    def test_wrong_codes_lock_the_username_and_say_until_when(self, client):
+        post_password(client)
+        wrong = f"{(int(latest_code(client)) + 1) % 1_000_000:06d}"
+        form = {"code": wrong, "csrf_token": csrf(client, "/signin/code")}
+        for _ in range(4):
+            assert client.post("/signin/code", data=form, headers=HTML).status_code == 401
+        locked = client.post("/signin/code", data=form, headers=HTML)
+        assert locked.status_code == 429
+        assert "try again after 00:15 UTC" in locked.text
+        assert 'eaeu-session-kg=""' in locked.headers["set-cookie"]
+        assert post_password(client).status_code == 429
+
     def test_a_used_code_does_not_sign_in_again(self, client):
         post_password(client)
         code = latest_code(client)

@@ -9,8 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from eaeu.consent import tokens
-from eaeu.consent.errors import ConsentRefused
-from eaeu.consent.model import fields_of, normalise_categories, notice_hash
+from eaeu.consent.errors import ConsentInvalid, ConsentRefused
+from eaeu.consent.model import (
+    check_organisation,
+    fields_of,
+    normalise_categories,
+    notice_hash,
+    organisation_ref,
+)
 from eaeu.testing import memory_union
 from eaeu.trust.encoding import b64url, b64url_decode
 
@@ -149,3 +155,28 @@ class TestConsentTokens:
     def test_only_explicit_true_is_an_explicit_request(self):
         claims = tokens.ConsentClaims.from_json({**CLAIMS.to_json(), "xreq": "yes"})
         assert claims == replace(CLAIMS, explicit_request=False)
+
+
+class TestTheRequestingOrganisation:
+    def test_is_named_by_state_kind_and_registration_number(self):
+        assert organisation_ref("RU", "ogrn", "1157746013237") == "RU-OGRN-1157746013237"
+
+    def test_an_organisation_of_the_requesting_state_is_accepted(self):
+        check_organisation("RU-OGRN-1157746013237", "RU")
+
+    @pytest.mark.parametrize(
+        "reference", [None, "", "ООО «Стройка»", "KZ-BIN-071140030713", "RU-1157746013237"]
+    )
+    def test_anything_else_is_refused(self, reference):
+        with pytest.raises(ConsentInvalid, match="registration number") as raised:
+            check_organisation(reference, "RU")
+        assert raised.value.reason == "consent.organisation_invalid"
+
+    def test_the_token_carries_its_name(self):
+        claims = replace(CLAIMS, requester_organisation_name="ООО «СтройМонтаж»")
+        assert tokens.ConsentClaims.from_json(claims.to_json()) == claims
+
+    def test_the_name_the_person_saw_is_part_of_the_notice(self):
+        named = notice_hash(**NOTICE, requester_organisation_name="ООО «СтройМонтаж»")
+        assert named != notice_hash(**NOTICE)
+        assert named != notice_hash(**NOTICE, requester_organisation_name="ООО «Другая»")

@@ -581,3 +581,24 @@ class TestMalformedPolicy:
         )
         assert policy.rules_for("AM", date(2020, 12, 31)).version == 1
         assert policy.rules_for("AM", date(2021, 1, 1)).version == 2
+
+
+class TestTheOwnRequestBasis:
+    """A person's own request to send their data abroad (signing in there) is their consent."""
+
+    @pytest.mark.parametrize(("source", "destination"), [("KG", "RU"), ("KZ", "AM"), ("AM", "BY")])
+    def test_is_decided_exactly_as_consent(self, policy, source, destination):
+        consent = _check(policy, from_state=source, to_state=destination, basis="consent")
+        own = _check(policy, from_state=source, to_state=destination, basis="own_request")
+        assert own.allowed == consent.allowed
+        assert _codes(own) == _codes(consent)
+
+    def test_allows_a_kyrgyz_sign_in_abroad_and_records_it_as_the_own_request(self, policy):
+        decision = _check(policy, from_state="KG", to_state="RU", basis="own_request")
+        assert decision.allowed
+        [duty] = [d for d in decision.duties if d.code == "transfer.record_basis"]
+        assert "your own request" in duty.text.en
+
+    def test_is_not_informed_consent_where_the_law_needs_that(self, policy):
+        decision = _check(policy, from_state="BY", to_state="KZ", basis="own_request")
+        _assert_refused(decision, "policy.destination_not_adequate_needs_consent")

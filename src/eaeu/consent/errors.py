@@ -7,7 +7,8 @@ Exception tree::
      │    └── ConsentInvalid          the terms of a new consent break a rule
      │                                (consent.invalid, .unknown_purpose, .categories_invalid,
      │                                .validity_invalid, .mode_invalid, .requester_invalid,
-     │                                .no_explicit_request, .no_preview)
+     │                                .organisation_invalid, .no_explicit_request,
+     │                                .no_preview)
      ├── NotFound
      │    └── ConsentNotFound         no such consent for this person (consent.not_found)
      ├── Conflict

@@ -52,6 +52,8 @@ logger = get_logger("eaeu.consent")
 
 #: Bases that need a consent token: claiming them without one is a missing consent.
 _CONSENT_BASES: Final = frozenset({BASIS, "informed_consent"})
+#: The basis of data a person sends abroad themselves (checked as their consent).
+OWN_REQUEST: Final = "own_request"
 _PENDING: Final = "eaeu.consent.pending_refusals"
 _LISTENING: Final = "eaeu.consent.listening"
 
@@ -108,10 +110,36 @@ class ConsentGuard:
             raise
 
     def record(self, session: Session, transfer: Transfer) -> None:
-        """Append the transfer to the ledger; a transfer out uses the consent once."""
+        """Append the transfer to the ledger; a transfer out uses the consent once.
+
+        The use is counted atomically (:func:`records.mark_used`): when two transfers race
+        under one one-time consent, both may pass :meth:`check`, but only the first to
+        count it goes; the other is refused here and ledgered as refused.
+
+        A transfer on another legal basis than a consent carries no reference to the person
+        (the exchange's ``Transfer`` has none), so its entry has no ``subject_id`` and does
+        not appear in the person's **My data**; a release the home node makes on the
+        person's own request is recorded with them (:meth:`release_on_request`).
+
+        Raises:
+            ConsentRefused: ``consent.used`` — a one-time consent was used meanwhile.
+        """
         consent_id, subject_id = self._about(session, transfer)
-        if consent_id is not None and subject_id is not None and transfer.direction == "out":
-            records.mark_used(session, consent_id, transfer.at)
+        if (
+            consent_id is not None
+            and subject_id is not None
+            and transfer.direction == "out"
+            and not records.mark_used(session, consent_id, transfer.at)
+        ):
+            refusal = ConsentRefused(USED, reason="consent.used")
+            self._refused(session, transfer, refusal)
+            logger.info(
+                "consent.transfer.refused",
+                direction=transfer.direction,
+                message_id=transfer.message_id,
+                reason=refusal.reason,
+            )
+            raise refusal
         ledger.append(session, self._use(transfer, "allowed", consent_id, subject_id))
 
     def release_on_request(
@@ -130,14 +158,16 @@ class ConsentGuard:
 
         When a person signs in to another state's service, their home node hands their
         identity to that state's node through their browser, at their explicit request.
-        The home state's transfer rules still apply (on the basis of the person's consent),
-        and the release is written to the ledger so that **My data** lists it.
+        The home state's transfer rules still apply; the basis checked and the basis
+        ledgered are the same, ``own_request``, which the rules treat as the person's
+        consent (``policy.EQUIVALENT_BASES``). The release is written to the ledger with
+        the person, so that **My data** lists it.
 
         Raises:
             ConsentRefused: the home state's rules do not let this data go there
                 (``policy.refused``, with the rules' explanation).
         """
-        self._policy(session, to_state, categories, "consent", at)
+        self._policy(session, to_state, categories, OWN_REQUEST, at)
         ledger.append(
             session,
             ledger.Use(
@@ -149,7 +179,7 @@ class ConsentGuard:
                 message_type=message_type,
                 categories=categories,
                 purpose=purpose,
-                basis="own_request",
+                basis=OWN_REQUEST,
                 subject_id=subject_id,
             ),
         )

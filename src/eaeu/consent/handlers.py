@@ -41,7 +41,9 @@ class ConsentRequest:
     """What a requesting service asks a person to consent to (before the preview).
 
     Attributes:
-        requester_state, requester_organisation, requester_service: who would receive it.
+        requester_state, requester_organisation, requester_service: who would receive it;
+            the organisation by its legal identifier (``RU-OGRN-1157746013237``).
+        requester_organisation_name: the organisation's name, shown with its identifier.
         purpose: a key of ``PURPOSES``.
         categories: the data categories asked for.
         valid_until: when the consent would end.
@@ -57,6 +59,7 @@ class ConsentRequest:
     data_life_days: int = 30
     requester_organisation: str | None = None
     requester_service: str | None = None
+    requester_organisation_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ def preview(
             subject_id="preview",
             subject_state=exchange.state,
             requester_state=ask.requester_state,
+            requester_organisation=ask.requester_organisation,
             purpose=ask.purpose,
             categories=ask.categories,
             valid_from=min(now, ask.valid_until),
@@ -135,6 +139,7 @@ def preview(
             data_life_days=ask.data_life_days,
             duties=tuple(duty.code for duty in decision.duties),
             language=language,
+            requester_organisation_name=ask.requester_organisation_name,
         ),
     )
 
@@ -175,6 +180,7 @@ def confirm(
             subject_state=exchange.state,
             requester_state=ask.requester_state,
             requester_organisation=ask.requester_organisation,
+            requester_organisation_name=ask.requester_organisation_name,
             requester_service=ask.requester_service,
             purpose=ask.purpose,
             categories=ask.categories,
@@ -256,12 +262,24 @@ class Fetched:
 
 
 def request_data(
-    exchange: ExchangeNode, consent_id: str, *, categories: tuple[str, ...] | None = None
+    exchange: ExchangeNode,
+    consent_id: str,
+    *,
+    organisation: str | None,
+    categories: tuple[str, ...] | None = None,
 ) -> Fetched:
     """Ask the home node for the data a consent covers, and keep the answer.
 
+    Args:
+        exchange: the requesting node's exchange.
+        consent_id: the consent granted to this node.
+        organisation: the legal identifier of the organisation asking; the consent must
+            name it. ``None`` only for the node operator's own call (the operator API).
+        categories: the categories wanted (all the consent covers by default).
+
     Raises:
-        ConsentNotFound: no consent with that id was granted to this node.
+        ConsentNotFound: no consent with that id was granted to this node (for
+            ``organisation``).
         ConsentRefused: the consent was revoked or has ended (known here already).
         MessageRefused: the home node refused, with its reason (``consent.*``, ``policy.*``).
         PeerUnavailable: the home node did not answer.
@@ -271,7 +289,10 @@ def request_data(
         received.purge_expired(uow.session, now)
         consent = received.find(uow.session, consent_id)
         uow.commit()
-    if consent is None:
+    if consent is None or (
+        organisation is not None and consent.requester_organisation != organisation
+    ):
+        # Another organisation's consent is not even acknowledged to exist.
         raise ConsentNotFound("this node holds no consent with this reference")
     status = consent.status_at(now)
     if status == REVOKED_STATUS:
@@ -312,12 +333,18 @@ class Received:
     data: list[ReceivedData]
 
 
-def received_consents(exchange: ExchangeNode) -> list[Received]:
-    """The consents granted to this node and the data kept under each (after purging)."""
+def received_consents(exchange: ExchangeNode, *, organisation: str | None) -> list[Received]:
+    """The consents granted to this node and the data kept under each (after purging).
+
+    Args:
+        exchange: the requesting node's exchange.
+        organisation: only the consents naming this organisation (its legal identifier);
+            ``None`` for every consent (the node operator's view).
+    """
     with exchange.uow() as uow:
         received.purge_expired(uow.session, exchange.clock.now())
         uow.commit()
         return [
             Received(consent, received.data_for(uow.session, consent.id))
-            for consent in received.consents(uow.session)
+            for consent in received.consents(uow.session, organisation=organisation)
         ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,17 @@ MODES: Final = (ONE_TIME, PERIODIC)
 
 #: The legal basis of every consent record.
 BASIS: Final = "consent"
+
+#: How a consent names the organisation that may receive the data: its state, the kind of
+#: its registration number and the number (``RU-OGRN-1157746013237``), as registered on its
+#: node. The requesting node lets only that organisation's people use the consent.
+ORGANISATION_REF: Final = re.compile(r"(?P<state>[A-Z]{2})-(?P<kind>[A-Z]{2,16})-[0-9A-Z]{1,32}")
+
+
+def organisation_ref(state: str, kind: str, legal_id: str) -> str:
+    """The reference a consent names an organisation by (``RU-OGRN-1157746013237``)."""
+    return f"{state.upper()}-{kind.upper()}-{legal_id.upper()}"
+
 
 #: The longest validity a person can give at once.
 MAX_VALIDITY: Final = timedelta(days=366)
@@ -113,8 +125,11 @@ class ConsentTerms:
         subject_id: the person's account id on the home node (never leaves it).
         subject_state: the person's home state (the provider of the data).
         requester_state: the state whose node may receive the data.
-        requester_organisation: the organisation there, as the request named it.
+        requester_organisation: the organisation there that may receive it, by its legal
+            identifier (:func:`organisation_ref`); only its people can use the consent.
         requester_service: the service there (``jobs``…).
+        requester_organisation_name: the organisation's name as the request gave it and
+            the person saw it (the legal identifier is what binds).
         purpose: a key of :data:`PURPOSES`.
         categories: data categories (keys of ``policy.CATEGORIES``).
         valid_from, valid_until: the window in which the data may be sent.
@@ -137,6 +152,7 @@ class ConsentTerms:
     preview_hash: str | None = None
     requester_organisation: str | None = None
     requester_service: str | None = None
+    requester_organisation_name: str | None = None
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -162,6 +178,7 @@ def check_terms(terms: ConsentTerms) -> None:
         raise ConsentInvalid(
             "the data can only be sent to another member state", reason="consent.requester_invalid"
         )
+    check_organisation(terms.requester_organisation, terms.requester_state)
     start, end = utc(terms.valid_from), utc(terms.valid_until)
     if end <= start or end - start > MAX_VALIDITY:
         raise ConsentInvalid(
@@ -187,6 +204,22 @@ def check_terms(terms: ConsentTerms) -> None:
         )
 
 
+def check_organisation(reference: str | None, requester_state: str) -> None:
+    """Return if ``reference`` names an organisation of ``requester_state``.
+
+    Raises:
+        ConsentInvalid: ``consent.organisation_invalid`` — no organisation, or not a legal
+            identifier of one registered in the requesting state.
+    """
+    found = ORGANISATION_REF.fullmatch(reference or "")
+    if found is None or found["state"] != requester_state:
+        raise ConsentInvalid(
+            "the request must name the receiving organisation by its registration number "
+            "in the requesting state",
+            reason="consent.organisation_invalid",
+        )
+
+
 def notice_hash(
     *,
     requester_state: str,
@@ -199,13 +232,14 @@ def notice_hash(
     data_life_days: int,
     duties: tuple[str, ...],
     language: str,
+    requester_organisation_name: str | None = None,
 ) -> str:
     """The SHA-256 of the notice a person saw before consenting (the preview's hash).
 
     It covers what the notice says (who, what, why, how long, the duties of the sender and
     the language), not the person's data, so that the hash cannot be turned back into it.
     """
-    notice = {
+    notice: dict[str, object] = {
         "v": VERSION,
         "requester": [requester_state, requester_organisation, requester_service],
         "purpose": purpose,
@@ -217,6 +251,8 @@ def notice_hash(
         "duties": list(duties),
         "language": language,
     }
+    if requester_organisation_name is not None:
+        notice["requester_name"] = requester_organisation_name
     canonical = json.dumps(notice, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -256,6 +292,7 @@ class Consent:
     created_at: datetime
     revoked_at: datetime | None
     token: str
+    requester_organisation_name: str | None = None
 
     def status_at(self, now: datetime) -> str:
         """``active``, ``revoked`` or ``expired`` at ``now``."""
@@ -271,7 +308,11 @@ class Consent:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedConsent:
-    """A consent another state's node granted to this node (the requester's copy)."""
+    """A consent another state's node granted to this node (the requester's copy).
+
+    ``requester_organisation`` is the legal identifier of the only organisation whose
+    people may see it and ask for the data (the node operator sees every one).
+    """
 
     id: str
     issuer_state: str
@@ -288,6 +329,7 @@ class ReceivedConsent:
     received_at: datetime
     revoked_at: datetime | None
     token: str
+    requester_organisation_name: str | None = None
 
     def status_at(self, now: datetime) -> str:
         """``active``, ``revoked`` or ``expired`` at ``now``."""

@@ -410,14 +410,21 @@ def _refusals(
     return tuple(reasons)
 
 
+#: Bases that are a form of another under every member's law, and are checked as it: a
+#: person's own explicit request to send their data (signing in abroad) is their consent.
+#: The ledger keeps the narrower basis, so that My data says what happened.
+EQUIVALENT_BASES: Mapping[str, str] = MappingProxyType({"own_request": "consent"})
+
+
 def _basis_refusal(rules: StateRules, to: str, basis: str) -> tuple[Reason, ...]:
     dests, law = rules.destinations, rules.law_short
     adequate = to in dests.adequate
     needed = dests.bases_if_adequate if adequate else dests.bases_if_not_adequate
-    if basis in needed:
+    checked_as = EQUIVALENT_BASES.get(basis, basis)
+    if checked_as in needed:
         return ()
     held = _basis_text(rules, basis)
-    if basis in dests.bases_if_adequate:
+    if checked_as in dests.bases_if_adequate:
         options = _basis_list(rules, needed)
         dest = _state_name(to)
         return (

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from eaeu.consent.errors import ConsentRefused
 from eaeu.consent.model import ACTIVE, REVOKED, ReceivedConsent, ReceivedData
 from eaeu.consent.orm import ReceivedConsentRow, ReceivedDataRow, RevocationRow
-from eaeu.consent.tokens import ConsentClaims
+from eaeu.consent.tokens import ConsentClaims, peek
 from eaeu.kernel.clock import utc
 from eaeu.kernel.ids import uuid7
 from eaeu.kernel.log import get_logger
@@ -99,12 +100,24 @@ def find(session: Session, consent_id: str) -> ReceivedConsent | None:
     return None if row is None else _consent(row)
 
 
-def consents(session: Session, *, limit: int = 200) -> list[ReceivedConsent]:
-    """The consents granted to this node, newest first."""
+def consents(
+    session: Session, *, organisation: str | None = None, limit: int = 200
+) -> list[ReceivedConsent]:
+    """The consents granted to this node, newest first.
+
+    Args:
+        session: the caller's session.
+        organisation: only the consents naming this organisation (its legal identifier);
+            ``None`` for every one (the node operator's view).
+        limit: at most this many.
+    """
+    query = select(ReceivedConsentRow)
+    if organisation is not None:
+        query = query.where(ReceivedConsentRow.requester_organisation == organisation)
     rows = session.scalars(
-        select(ReceivedConsentRow)
-        .order_by(ReceivedConsentRow.received_at.desc(), ReceivedConsentRow.id.desc())
-        .limit(limit)
+        query.order_by(ReceivedConsentRow.received_at.desc(), ReceivedConsentRow.id.desc()).limit(
+            limit
+        )
     )
     return [_consent(row) for row in rows]
 
@@ -171,7 +184,15 @@ def _consent(row: ReceivedConsentRow) -> ReceivedConsent:
         received_at=_aware(row.received_at),
         revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
         token=row.token,
+        requester_organisation_name=_organisation_name(row.token),
     )
+
+
+def _organisation_name(token: str) -> str | None:
+    try:
+        return peek(token).requester_organisation_name
+    except ConsentRefused:  # pragma: no cover - stored only after the token verified
+        return None
 
 
 def _data(row: ReceivedDataRow) -> ReceivedData:

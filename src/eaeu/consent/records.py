@@ -6,23 +6,29 @@ both. Only the person revokes it (:func:`revoke`). A one-time consent is used up
 first transfer (:func:`mark_used`, called by the guard when the transfer is recorded), and
 any consent ends with its validity (:func:`expire_due`, and :meth:`Consent.status_at` for
 the moment in between).
+
+The node also keeps the notifications its state's authority requires before personal data
+first leaves for a destination (:func:`record_notification`, :func:`notifications`); a
+development node assumes them (:func:`assume_notified`).
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from eaeu.consent import tokens
-from eaeu.consent.errors import ConsentNotActive, ConsentNotFound
+from eaeu.consent.errors import ConsentInvalid, ConsentNotActive, ConsentNotFound, ConsentRefused
 from eaeu.consent.model import (
     ACTIVE,
     BASIS,
     EXPIRED,
+    ONE_TIME,
     PURPOSES,
     REVOKED,
     VERSION,
@@ -37,6 +43,7 @@ from eaeu.consent.policy import Text
 from eaeu.kernel.clock import utc
 from eaeu.kernel.ids import uuid7
 from eaeu.kernel.log import get_logger
+from eaeu.kernel.states import MEMBER_STATES
 from eaeu.trust.keys import Signer
 
 logger = get_logger("eaeu.consent")
@@ -79,6 +86,7 @@ def grant(session: Session, terms: ConsentTerms, *, signer: Signer, now: datetim
         data_life_days=terms.data_life_days,
         explicit_request=terms.explicit_request,
         preview_hash=terms.preview_hash,
+        requester_organisation_name=terms.requester_organisation_name,
     )
     token = tokens.sign(claims, signer)
     purpose_text = PURPOSES[terms.purpose]
@@ -159,13 +167,28 @@ def for_subject(session: Session, subject_id: str) -> list[Consent]:
     return [view(row) for row in rows]
 
 
-def mark_used(session: Session, consent_id: str, at: datetime) -> None:
-    """Count one transfer under the consent (a one-time consent is then used up)."""
-    session.execute(
+def mark_used(session: Session, consent_id: str, at: datetime) -> bool:
+    """Count one transfer under the consent, atomically; ``False`` if it was used up.
+
+    The check and the count are one conditional ``UPDATE``, so that of two transfers racing
+    under one one-time consent exactly one counts: on PostgreSQL the second waits for the
+    first's row lock and then finds ``use_count`` no longer 0; on SQLite writers are
+    serialised by the database lock and the second sees the committed count.
+
+    Returns:
+        ``True`` if the transfer was counted, ``False`` if a one-time consent had already
+        been used (the caller must refuse the transfer).
+    """
+    result = session.execute(
         update(ConsentRecordRow)
-        .where(ConsentRecordRow.id == consent_id)
+        .where(
+            ConsentRecordRow.id == consent_id,
+            or_(ConsentRecordRow.mode != ONE_TIME, ConsentRecordRow.use_count == 0),
+        )
         .values(use_count=ConsentRecordRow.use_count + 1, last_used_at=utc(at))
+        .execution_options(synchronize_session=False)
     )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 def expire_due(session: Session, now: datetime) -> int:
@@ -181,10 +204,63 @@ def expire_due(session: Session, now: datetime) -> int:
     return count
 
 
+#: The reference of notifications a development node assumes were made (see
+#: :func:`assume_notified`); a real node records the authority's own numbers.
+ASSUMED_REFERENCE: Final = "DEV-ASSUMED"
+_MAX_REFERENCE = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A notification of the home state's authority, as recorded on the node.
+
+    Attributes:
+        destination: the state transfers to which were notified, or ``*`` for every one.
+        notified_at: when it was recorded.
+        reference: the authority's registration number of the notification.
+    """
+
+    destination: str
+    notified_at: datetime
+    reference: str
+
+
 def record_notification(
-    session: Session, destination: str, *, reference: str, at: datetime
-) -> None:
-    """Record that the authority was notified of transfers to ``destination`` (or ``*``)."""
+    session: Session,
+    destination: str,
+    *,
+    reference: str,
+    at: datetime,
+    home: str | None = None,
+) -> Notification:
+    """Record that the authority was notified of transfers to ``destination`` (or ``*``).
+
+    Recording it again replaces the reference and the time.
+
+    Args:
+        session: the caller's unit-of-work session.
+        destination: a member state's code, or ``*`` for a notification that covers every
+            destination.
+        reference: the authority's number of the notification (``RKN-…``).
+        at: when it is recorded.
+        home: this node's state, which is never a destination.
+
+    Raises:
+        ConsentInvalid: ``consent.notification_invalid`` — not another member state, or no
+            reference.
+    """
+    destination = destination.strip().upper()
+    reference = reference.strip()
+    if (destination != "*" and destination not in MEMBER_STATES) or destination == home:
+        raise ConsentInvalid(
+            "a notification names another member state, or * for every one",
+            reason="consent.notification_invalid",
+        )
+    if not reference or len(reference) > _MAX_REFERENCE:
+        raise ConsentInvalid(
+            f"a notification needs the authority's reference (at most {_MAX_REFERENCE} characters)",
+            reason="consent.notification_invalid",
+        )
     row = session.get(AuthorityNotification, destination)
     if row is None:
         session.add(
@@ -193,6 +269,40 @@ def record_notification(
     else:
         row.notified_at, row.reference = utc(at), reference
     session.flush()
+    logger.info("consent.notification.recorded", destination=destination)
+    return Notification(destination, utc(at), reference)
+
+
+def notifications(session: Session) -> list[Notification]:
+    """Every notification recorded, by destination."""
+    rows = session.scalars(
+        select(AuthorityNotification).order_by(AuthorityNotification.destination)
+    )
+    return [Notification(r.destination, _aware(r.notified_at), r.reference) for r in rows]
+
+
+def assume_notified(session: Session, home: str, *, at: datetime) -> int:
+    """Record, for a development node, a notification to every other member state.
+
+    A development federation has no authority to notify, and without a notification a
+    state whose law requires one (Russia) refuses every transfer abroad. The notifications
+    are recorded with the reference ``DEV-ASSUMED``; one already recorded is kept. A real
+    node never calls this: its operator records the authority's real notification numbers
+    (``eaeu consent notify`` or ``POST /api/v1/consent/notifications``).
+
+    Returns:
+        How many notifications were recorded now.
+    """
+    known = notified_destinations(session)
+    missing = [code for code in sorted(MEMBER_STATES) if code != home and code not in known]
+    for code in missing:
+        session.add(
+            AuthorityNotification(
+                destination=code, notified_at=utc(at), reference=ASSUMED_REFERENCE
+            )
+        )
+    session.flush()
+    return len(missing)
 
 
 def notified_destinations(session: Session) -> frozenset[str]:
@@ -230,7 +340,16 @@ def view(row: ConsentRecordRow) -> Consent:
         created_at=_aware(row.created_at),
         revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
         token=row.token,
+        requester_organisation_name=organisation_name(row.token),
     )
+
+
+def organisation_name(token: str) -> str | None:
+    """The requester organisation's name a stored token carries (kept nowhere else)."""
+    try:
+        return tokens.peek(token).requester_organisation_name
+    except ConsentRefused:  # pragma: no cover - this node signed every token it stored
+        return None
 
 
 def _split(value: str) -> tuple[str, ...]:

@@ -16,6 +16,8 @@ Claims (version 1)::
     mode  one-time | periodic       nbf, exp, iat  Unix seconds
     life  data life in days         xreq  explicit request given
     ph    hash of the notice the person saw (preview)
+    orgn  the requester organisation's name as the person saw it (optional; ``org``, its
+          legal identifier such as ``RU-OGRN-1157746013237``, is what binds)
 """
 
 # Russian sentences for people are this module's data; Cyrillic letters are meant.
@@ -72,6 +74,7 @@ class ConsentClaims:
     data_life_days: int
     explicit_request: bool
     preview_hash: str | None
+    requester_organisation_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The claims as signed."""
@@ -94,6 +97,7 @@ class ConsentClaims:
             "life": self.data_life_days,
             "xreq": self.explicit_request,
             "ph": self.preview_hash,
+            "orgn": self.requester_organisation_name,
         }
 
     @classmethod
@@ -124,6 +128,7 @@ class ConsentClaims:
                 data_life_days=_int(data["life"]),
                 explicit_request=data["xreq"] is True,
                 preview_hash=_optional(data.get("ph")),
+                requester_organisation_name=_optional(data.get("orgn")),
             )
         except (KeyError, TypeError, ValueError, OverflowError, OSError):
             raise ConsentRefused(MALFORMED, reason="consent.malformed") from None

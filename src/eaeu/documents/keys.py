@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,6 +61,16 @@ _RENEW_BEFORE = timedelta(days=1)
 _SEAL_VERSION = "v1"
 _SEAL_INFO = b"eaeu documents signing key v1"
 _P256_BYTES = 32
+
+
+def pseudonym(state: str) -> str:
+    """A new random pseudonym for a person's signing certificate (``serialNumber``).
+
+    ``<STATE>-PSN-`` and 20 random hex digits: the state says where to ask, the rest says
+    nothing about the person and differs for every key, so two certificates of one person
+    cannot be linked by it. The certificate, stored with the key, is where it is kept.
+    """
+    return f"{state}-PSN-{secrets.token_hex(10).upper()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,15 +371,17 @@ class DocumentKeys:
         return f"DocumentKeys(state={self.state!r})"
 
     def person_key(
-        self, authorised: SignerAuthorisation, *, name: str, identifier: str
+        self, authorised: SignerAuthorisation, *, name: str, identifier: str | None = None
     ) -> CertifiedKey:
         """Unlock the signed-in person's key, creating it and its certificate on first use.
 
         Args:
             authorised: the person's authorisation; its second factor must be complete.
             name: the person's name for the certificate (``CN``).
-            identifier: the certificate ``serialNumber`` (a pseudonymous id, not the
-                national identifier).
+            identifier: the certificate ``serialNumber``; by default a random pseudonym
+                made for each new key (:func:`pseudonym`) and kept in its certificate, so
+                that no account id or national identifier links a person's signatures
+                across states or across their keys.
 
         Raises:
             SignerLocked: the second factor is not complete (``documents.second_factor``).
@@ -437,7 +450,7 @@ class DocumentKeys:
         owner_kind: str,
         owner_id: str,
         name: str,
-        identifier: str,
+        identifier: str | None,
         organisation: str | None,
         profile: pki.Profile,
     ) -> CertifiedKey:
@@ -451,7 +464,7 @@ class DocumentKeys:
                 cert = self.authority.issue(
                     key.public_key(),
                     common_name=name,
-                    identifier=identifier,
+                    identifier=identifier or pseudonym(self.state),
                     profile=profile,
                     now=now,
                     days=self._days,

@@ -141,17 +141,52 @@ class SignatureResult:
         }
 
 
+#: The validator hashed the document itself: the message imprint is the document's.
+SCOPE_DOCUMENT = "document"
+#: The validator saw only the signatures (their to-be-signed digests, values and
+#: certificates), as a signer's home node does for ``documents.validate``: the message
+#: imprint was supplied by whoever asked and proves nothing about a document; what was
+#: verified is named by ``signature_inputs``.
+SCOPE_SIGNATURES = "signatures"
+SCOPES = (SCOPE_DOCUMENT, SCOPE_SIGNATURES)
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureInput:
+    """The digest of one signature's to-be-signed bytes, as the validator verified it.
+
+    Attributes:
+        id: the signature's id in its document (``sig-1``…).
+        alg: the digest algorithm (``sha256``…).
+        value: the hex digest of the signature input (the JWS signing input, or the CMS
+            signed attributes), which ties the signature to the document's content.
+    """
+
+    id: str
+    alg: str
+    value: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form used in reports and receipts."""
+        return {"id": self.id, "alg": self.alg, "value": self.value}
+
+
 @dataclass(frozen=True, slots=True)
 class ValidationReport:
     """The validation report of one document (ETSI TS 119 102-2, in JSON).
 
     Attributes:
         document_kind: ``jades``, ``pdf`` or ``cms``.
-        document_sha256: hex SHA-256 of the document as submitted (the message imprint).
+        document_sha256: hex SHA-256 of the document as submitted (the message imprint);
+            with scope ``signatures`` it was supplied by the requester, not computed.
         signatures: each signature's result, in document order.
         validated_at: the validation time.
         validator_state: the state whose node validated.
         trust_list_version: the union trust list version the chains were checked against.
+        references: other nodes' receipts relied on.
+        scope: ``document`` (the validator hashed the document) or ``signatures`` (it saw
+            only the signatures' evidence).
+        signature_inputs: the digests of the signature inputs the validator verified.
     """
 
     document_kind: str
@@ -161,6 +196,8 @@ class ValidationReport:
     validator_state: str
     trust_list_version: int
     references: tuple[ReceiptReference, ...] = field(default=())
+    scope: str = SCOPE_DOCUMENT
+    signature_inputs: tuple[SignatureInput, ...] = field(default=())
 
     @property
     def sub_indication(self) -> SubIndication | None:
@@ -182,7 +219,12 @@ class ValidationReport:
         return {
             "format": "eaeu-validation-report",
             "v": 1,
-            "document": {"kind": self.document_kind, "sha256": self.document_sha256},
+            "document": {
+                "kind": self.document_kind,
+                "sha256": self.document_sha256,
+                "scope": self.scope,
+                "signature_inputs": [i.to_json() for i in self.signature_inputs],
+            },
             "indication": self.indication.value,
             "sub_indication": self.sub_indication.value if self.sub_indication else None,
             "signatures": [s.to_json() for s in self.signatures],

@@ -8,7 +8,10 @@ through the union trust list::
     {"format": "eaeu-validation-receipt", "v": 1, "serial": "<UUIDv7>",
      "service": "vsd", "basis": "validation" | "receipt",
      "request": {"message_imprint": {"alg": "sha-256", "value": "<hex>"},
-                 "document_kind": "jades" | "pdf" | "cms"},
+                 "document_kind": "jades" | "pdf" | "cms",
+                 "scope": "document" | "signatures",
+                 "signature_inputs": [{"id": "sig-1", "alg": "sha256",
+                                       "value": "<hex>"}]},
      "dv_status": "granted" | "rejection",
      "indication": "TOTAL-PASSED", "sub_indication": null,
      "signatures": [{"id": "sig-1", "format": "JAdES-B-B", "indication": …, "signer": …}],
@@ -18,7 +21,13 @@ through the union trust list::
      "references": [{"serial": …, "validator_state": "KG", "sha256": …, "indication": …}]}
 
 ``message_imprint`` is the SHA-256 of the document as submitted (RFC 3029 §3.1
-``messageImprint``); ``dv_status`` is the PKIStatus (granted only for ``TOTAL-PASSED``);
+``messageImprint``). ``scope`` says what it rests on: ``document`` when the validator
+hashed the document itself; ``signatures`` when it saw only the signatures' evidence (a
+signer's home node answering ``documents.validate``), so that the imprint is the asker's
+claim and the receipt proves only that the signatures over ``signature_inputs`` (the
+digests of the to-be-signed bytes actually verified) are valid. A receipt without
+``scope`` (issued before it was added) is a ``document`` receipt. ``dv_status`` is the
+PKIStatus (granted only for ``TOTAL-PASSED``);
 ``serial`` is the receipt's unique serial number. A receipt issued on the strength of
 another member's receipt (the trusted third party model of the EAEU integrated system)
 has ``basis: "receipt"`` and names that receipt in ``references``.
@@ -35,8 +44,11 @@ from typing import Any
 
 from eaeu.documents.errors import ReceiptRefused
 from eaeu.documents.model import (
+    SCOPE_DOCUMENT,
+    SCOPES,
     Indication,
     ReceiptReference,
+    SignatureInput,
     SignatureResult,
     SignerIdentity,
     SubIndication,
@@ -107,6 +119,8 @@ def issue(
         "request": {
             "message_imprint": {"alg": "sha-256", "value": report.document_sha256},
             "document_kind": report.document_kind,
+            "scope": report.scope,
+            "signature_inputs": [i.to_json() for i in report.signature_inputs],
         },
         "dv_status": "granted" if passed else "rejection",
         "indication": data["indication"],
@@ -232,6 +246,16 @@ def _reference(data: Any) -> ReceiptReference:
     )
 
 
+def _scope(value: Any) -> str:
+    if value not in SCOPES:
+        raise ValueError("unknown scope")
+    return str(value)
+
+
+def _input(data: Any) -> SignatureInput:
+    return SignatureInput(id=str(data["id"]), alg=str(data["alg"]), value=str(data["value"]))
+
+
 def _report(payload: Any) -> tuple[ValidationReport, str, str]:
     if payload["format"] != FORMAT or payload["v"] != FORMAT_VERSION:
         raise ValueError("not a receipt")
@@ -247,6 +271,8 @@ def _report(payload: Any) -> tuple[ValidationReport, str, str]:
         validator_state=str(payload["validator"]["state"]),
         trust_list_version=int(payload["trust_list"]["version"]),
         references=tuple(_reference(r) for r in payload.get("references", [])),
+        scope=_scope(request.get("scope", SCOPE_DOCUMENT)),
+        signature_inputs=tuple(_input(i) for i in request.get("signature_inputs", [])),
     )
     # The stated overall indication must be the one its signatures imply.
     if report.indication.value != payload["indication"]:

@@ -36,6 +36,9 @@ from eaeu.documents.evidence import (
 )
 from eaeu.documents.log import logger
 from eaeu.documents.model import (
+    SCOPE_DOCUMENT,
+    SCOPE_SIGNATURES,
+    SignatureInput,
     SignatureResult,
     SubIndication,
     ValidationReport,
@@ -208,15 +211,30 @@ class ValidationService:
             DocumentError: the trust list has expired (``documents.trust_list_expired``).
         """
         kind, evidence = self.read(document, detached)
-        report = self.validate_evidence(kind, hashlib.sha256(document).hexdigest(), evidence)
+        report = self.validate_evidence(
+            kind, hashlib.sha256(document).hexdigest(), evidence, scope=SCOPE_DOCUMENT
+        )
         if ask_home and self._home is not None:
             report = self._confirm(report, evidence)
         return report
 
     def validate_evidence(
-        self, kind: str, document_sha256: str, evidence: Sequence[SignatureEvidence]
+        self,
+        kind: str,
+        document_sha256: str,
+        evidence: Sequence[SignatureEvidence],
+        *,
+        scope: str = SCOPE_SIGNATURES,
     ) -> ValidationReport:
         """Validate signatures already read into evidence (also for other nodes' requests).
+
+        Args:
+            kind: the document kind.
+            document_sha256: the document's hash; computed by this node only when
+                ``scope`` is ``document``, otherwise the asker's claim.
+            evidence: the signatures.
+            scope: ``signatures`` (the default: this node has not seen the document) or
+                ``document`` (the caller hashed the document itself).
 
         Raises:
             DocumentError: the trust list has expired (``documents.trust_list_expired``).
@@ -231,6 +249,8 @@ class ValidationService:
             validated_at=at,
             validator_state=self.state,
             trust_list_version=trust.version,
+            scope=scope,
+            signature_inputs=signature_inputs(evidence),
         )
         logger.info(
             "documents.validated",
@@ -411,18 +431,28 @@ class ValidationService:
         """
         return receipts.verify(token, self._trust())
 
-    def accept_receipt(self, token: str, *, document: bytes | None = None) -> Checked:
+    def accept_receipt(
+        self, token: str, *, document: bytes | None = None, detached: bytes | None = None
+    ) -> Checked:
         """Rely on another member's receipt and issue this node's own, referring to it.
+
+        A ``document`` receipt is about the document whose hash is its message imprint. A
+        ``signatures`` receipt (a home node's answer, which never saw the document) proves
+        nothing about a document by its imprint: it is accepted as proof about
+        ``document`` only if the signature-input digests recomputed from that document are
+        the ones the receipt names. Without a document, this node's receipt keeps the
+        foreign receipt's scope.
 
         Args:
             token: the other node's receipt.
-            document: the document it is about; when given, its hash must be the
-                receipt's message imprint.
+            document: the document it is about; when given, the receipt must be about it.
+            detached: the signed file, for a detached CMS signature.
 
         Raises:
             ReceiptRefused: the receipt does not verify (``documents.receipt_invalid``,
                 ``documents.receipt_signer``), is this node's own (``documents.receipt_own``),
-                or is about another document (``documents.receipt_mismatch``).
+                or is about another document (``documents.receipt_mismatch``, also when a
+                ``signatures`` receipt's document cannot be read as a signed document).
         """
         foreign = self.verify_receipt(token)
         if foreign.validator_state == self.state:
@@ -431,16 +461,20 @@ class ValidationService:
                 reason="documents.receipt_own",
             )
         theirs = foreign.report
-        if document is not None and hashlib.sha256(document).hexdigest() != theirs.document_sha256:
-            raise ReceiptRefused(
-                "The receipt is about another document than the one given.",
-                reason="documents.receipt_mismatch",
-            )
+        scope, document_sha256 = theirs.scope, theirs.document_sha256
+        if document is not None:
+            digest = hashlib.sha256(document).hexdigest()
+            if theirs.scope == SCOPE_SIGNATURES:
+                self._require_inputs(theirs, document, detached)
+                # The link to the document is now checked here: this node vouches for it.
+                scope, document_sha256 = SCOPE_DOCUMENT, digest
+            elif digest != theirs.document_sha256:
+                raise _mismatch()
         at = self._clock.now()
         trust = self._current_trust(at)
         report = ValidationReport(
             document_kind=theirs.document_kind,
-            document_sha256=theirs.document_sha256,
+            document_sha256=document_sha256,
             signatures=tuple(
                 replace(s, confirmed_by=s.confirmed_by or foreign.validator_state)
                 for s in theirs.signatures
@@ -449,6 +483,8 @@ class ValidationService:
             validator_state=self.state,
             trust_list_version=trust.version,
             references=(foreign.reference(),),
+            scope=scope,
+            signature_inputs=theirs.signature_inputs,
         )
         logger.info(
             "documents.receipt.accepted",
@@ -457,6 +493,24 @@ class ValidationService:
             indication=report.indication.value,
         )
         return Checked(report, self.receipt(report, basis="receipt"), (foreign,))
+
+    def _require_inputs(
+        self, report: ValidationReport, document: bytes, detached: bytes | None
+    ) -> None:
+        """Refuse ``report`` unless it names exactly the signature inputs of ``document``."""
+        try:
+            kind, evidence = self.read(document, detached)
+        except DocumentUnreadable:
+            # Not a signed document (or not all of it): the receipt cannot be about it.
+            raise _mismatch() from None
+        named = set(report.signature_inputs)
+        if (
+            kind != report.document_kind
+            or not named
+            or named != set(signature_inputs(evidence))
+            or {s.id for s in report.signatures} != {i.id for i in named}
+        ):
+            raise _mismatch()
 
     # -- the signer's home node -----------------------------------------------------------
 
@@ -480,7 +534,7 @@ class ValidationService:
         for state, items in sorted(by_state.items()):
             request = validate_request(report.document_kind, report.document_sha256, items)
             try:
-                foreign = self._home_receipt(state, request, report.document_sha256)
+                foreign = self._home_receipt(state, request, report.document_sha256, items)
             except (HomeUnavailable, ReceiptRefused) as exc:
                 logger.warning("documents.home.unconfirmed", state=state, reason=exc.reason)
                 continue
@@ -494,10 +548,21 @@ class ValidationService:
             references=tuple(references),
         )
 
-    def _home_receipt(self, state: str, request: dict[str, Any], document_sha256: str) -> Receipt:
+    def _home_receipt(
+        self,
+        state: str,
+        request: dict[str, Any],
+        document_sha256: str,
+        evidence: Sequence[SignatureEvidence],
+    ) -> Receipt:
         assert self._home is not None  # noqa: S101 - checked by the caller
         foreign = self.verify_receipt(self._home(state, request))
-        if foreign.validator_state != state or foreign.report.document_sha256 != document_sha256:
+        # The imprint only echoes what was asked; the signature inputs say what was checked.
+        if (
+            foreign.validator_state != state
+            or foreign.report.document_sha256 != document_sha256
+            or set(foreign.report.signature_inputs) != set(signature_inputs(evidence))
+        ):
             raise ReceiptRefused(
                 "the home node's receipt is not about this request",
                 reason="documents.receipt_mismatch",
@@ -514,6 +579,18 @@ class ValidationService:
         kind, document_sha256, evidence = read_validate_request(request)
         report = self.validate_evidence(kind, document_sha256, evidence)
         return self.receipt(report)
+
+
+def signature_inputs(evidence: Sequence[SignatureEvidence]) -> tuple[SignatureInput, ...]:
+    """The digests of the signature inputs of ``evidence``, in document order."""
+    return tuple(SignatureInput(e.id, e.hash_name, e.tbs_digest.hex()) for e in evidence)
+
+
+def _mismatch() -> ReceiptRefused:
+    return ReceiptRefused(
+        "The receipt is about another document than the one given.",
+        reason="documents.receipt_mismatch",
+    )
 
 
 def validate_request(

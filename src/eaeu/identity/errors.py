@@ -8,7 +8,7 @@ Exception tree::
      │    ├── SignInLocked                   identity.signin_locked (too many failures)
      │    ├── SessionInvalid                 identity.session_expired / identity.unauthenticated
      │    ├── CodeRefused                    identity.code_wrong / code_expired / code_used /
-     │    │                                  code_attempts
+     │    │                                  code_attempts / code_resends / code_resend_wait
      │    └── RoleRefused                    identity.forbidden (signed in, wrong role)
      ├── ValidationError
      │    └── RegistrationRefused            identity.registration (bad person or organisation)
@@ -60,7 +60,7 @@ class SessionInvalid(IdentityError):
 
 
 class CodeRefused(IdentityError):
-    """A one-time code that is wrong, expired, already used or out of attempts."""
+    """A one-time code that is wrong, expired, used, out of attempts, or asked for too often."""
 
     reason = "identity.code_wrong"
 

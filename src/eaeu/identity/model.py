@@ -129,7 +129,11 @@ class SignInPolicy:
         session_absolute: a session ends this long after sign-in, used or not.
         pending_session: how long a password-only session may wait for its code.
         code_lifetime: how long a one-time code is valid.
-        code_attempts: wrong codes allowed before the code is spent.
+        code_attempts: wrong codes allowed for one pending session, over all its codes;
+            the last one ends the sign-in.
+        code_resends: new codes a pending session may ask for after the first; asking
+            once more ends the sign-in.
+        code_resend_interval: the least time between two codes of one pending session.
     """
 
     user_failures: int = 5
@@ -141,6 +145,8 @@ class SignInPolicy:
     pending_session: timedelta = field(default=timedelta(minutes=10))
     code_lifetime: timedelta = field(default=timedelta(minutes=5))
     code_attempts: int = 5
+    code_resends: int = 3
+    code_resend_interval: timedelta = field(default=timedelta(seconds=60))
 
 
 def mask(identifier: str, visible: int = 4) -> str:

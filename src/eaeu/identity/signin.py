@@ -6,6 +6,14 @@ is replaced so that an id seen before the second factor is worth nothing after i
 Failed passwords are counted per username and per client; past the limit both are locked
 for a while, and the person is told until when.
 
+A six-digit code is guessable only if guesses are cheap (OWASP ASVS 5.0 V6): wrong codes
+are counted for the pending session, not for each code, so asking for a new code does not
+give new guesses, and past the limit of wrong codes the pending session ends. New codes
+are limited in frequency and in number; asking for one too many also ends the pending
+session. An ended sign-in starts again with the password. Wrong codes also count towards
+the username's lockout, which only a *completed* sign-in clears (a right password alone
+does not, or knowing the password would reset the count between guesses).
+
 Only SHA-256 digests of session ids and codes are stored, and the counters of failures
 are keyed by digests too, so the tables hold no usernames or addresses of strangers.
 """
@@ -13,10 +21,12 @@ are keyed by digests too, so the tables hold no usernames or addresses of strang
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from sqlalchemy import delete, select
 
@@ -43,6 +53,8 @@ CODE_DIGITS = 6
 # Writing ``last_seen_at`` on every request would turn every page view into a write;
 # once a minute is precise enough for a 30-minute idle limit.
 _TOUCH_EVERY_S = 60
+#: Hex digits of a session digest logged to follow one sign-in (never the account).
+_LOG_DIGEST = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +157,15 @@ class SignIn:
                 select(PersonRecord).where(PersonRecord.username == name)
             ).first()
             person = _Account.of(record) if record else None
-        if person is None or not self._passwords.verify(person.password_hash, password):
+        # Verified even for an unknown username (against a fixed hash), so that the time
+        # of the refusal does not tell whether the account exists.
+        right = self._passwords.verify(person.password_hash if person else None, password)
+        if person is None or not right:
             self._count_failure(keys, now)
             log.info("identity.signin.failed")
             raise SignInFailed("The username or password is not right. Check them and try again.")
+        # The username's failures are cleared only when the code completes the sign-in.
         with self._uow() as uow:
-            uow.session.execute(delete(FailureRecord).where(FailureRecord.key == keys[0]))
             if self._passwords.needs_rehash(person.password_hash):
                 fresh = uow.session.get(PersonRecord, person.id)
                 if fresh is not None:
@@ -173,7 +188,7 @@ class SignIn:
             )
             self._send_code(uow, digest(token), person.id, person.email, now)
             uow.commit()
-        log.info("identity.signin.password_ok", person_id=person.id)
+        log.info("identity.signin.password_ok", session=digest(token)[:_LOG_DIGEST])
         return PendingSignIn(token=token, person_id=person.id)
 
     def _refuse_if_locked(self, keys: tuple[str, ...], now: datetime) -> None:
@@ -192,24 +207,50 @@ class SignIn:
 
     def _count_failure(self, keys: tuple[str, str], now: datetime) -> None:
         limits = {keys[0]: self.policy.user_failures, keys[1]: self.policy.client_failures}
-        until: datetime | None = None
         with self._uow() as uow:
-            for key, limit in limits.items():
-                record = uow.session.get(FailureRecord, key, with_for_update=True)
-                if record is None:
-                    record = FailureRecord(key=key, failures=0, first_at=now)
-                    uow.session.add(record)
-                elif now - _aware(record.first_at) > self.policy.failure_window:
-                    record.failures, record.first_at, record.locked_until = 0, now, None
-                record.failures += 1
-                if record.failures >= limit:
-                    record.locked_until = now + self.policy.lockout
-                    record.failures, record.first_at = 0, now
-                    until = max(until or record.locked_until, record.locked_until)
+            until = self._add_failures(uow, limits, now)
             uow.commit()
         if until is not None:
             log.info("identity.signin.locked")
             raise _locked(until)
+
+    def _add_failures(
+        self, uow: UnitOfWork, limits: dict[str, int], now: datetime
+    ) -> datetime | None:
+        """Count one failure for each key; return the end of a lock this one started."""
+        until: datetime | None = None
+        for key, limit in limits.items():
+            record = uow.session.get(FailureRecord, key, with_for_update=True)
+            if record is None:
+                record = FailureRecord(key=key, failures=0, first_at=now)
+                uow.session.add(record)
+            elif now - _aware(record.first_at) > self.policy.failure_window:
+                record.failures, record.first_at, record.locked_until = 0, now, None
+            record.failures += 1
+            if record.failures >= limit:
+                record.locked_until = now + self.policy.lockout
+                record.failures, record.first_at = 0, now
+                until = max(until or record.locked_until, record.locked_until)
+        return until
+
+    @staticmethod
+    def _user_key(uow: UnitOfWork, person_id: str) -> str | None:
+        """The failure counter's key of a local person's username."""
+        record = uow.session.get(PersonRecord, person_id)
+        return f"user:{digest(record.username)}" if record is not None else None
+
+    @staticmethod
+    def _lock_of(uow: UnitOfWork, key: str | None, now: datetime) -> datetime | None:
+        record = uow.session.get(FailureRecord, key) if key is not None else None
+        if record is None or record.locked_until is None:
+            return None
+        until = _aware(record.locked_until)
+        return until if until > now else None
+
+    @staticmethod
+    def _drop_session(uow: UnitOfWork, record: SessionRecord) -> None:
+        uow.session.execute(delete(CodeRecord).where(CodeRecord.session_hash == record.id_hash))
+        uow.session.delete(record)
 
     # --- step 2: the one-time code --------------------------------------------------
 
@@ -217,12 +258,16 @@ class SignIn:
         self, uow: UnitOfWork, session_hash: str, person_id: str, email: str, now: datetime
     ) -> None:
         code = self._code()
-        # Earlier codes of this session stop working when a new one is sent.
-        uow.session.execute(
-            delete(CodeRecord).where(
+        # Earlier codes of this session stop working when a new one is sent. They are
+        # kept, expired, because together they are the session's record of how many codes
+        # were sent and how many wrong ones were entered (no counters on the session).
+        earlier = uow.session.scalars(
+            select(CodeRecord).where(
                 CodeRecord.session_hash == session_hash, CodeRecord.used_at.is_(None)
             )
         )
+        for item in earlier:
+            item.expires_at = min(_aware(item.expires_at), now)
         uow.session.add(
             CodeRecord(
                 id=str(uuid7()),
@@ -251,32 +296,70 @@ class SignIn:
     def resend_code(self, token: str) -> None:
         """Send a new code for a pending session (the previous one stops working).
 
+        A pending session gets at most ``policy.code_resends`` new codes, each at least
+        ``policy.code_resend_interval`` after the one before; wrong codes entered so far
+        still count.
+
         Raises:
             SessionInvalid: no pending session for ``token``.
+            CodeRefused: ``identity.code_resend_wait`` (too soon after the last code; the
+                sign-in goes on) or ``identity.code_resends`` (no more new codes; the
+                sign-in ended).
         """
         now = self._clock.now()
         with self._uow() as uow:
             record = self._live(uow, token, now)
             person = uow.session.get(PersonRecord, record.person_id) if record else None
             if record is None or record.second_factor or person is None:
+                uow.commit()  # an expired session is deleted by _live
                 raise SessionInvalid("Your sign-in has expired. Sign in again.")
+            sent = list(
+                uow.session.scalars(
+                    select(CodeRecord)
+                    .where(CodeRecord.session_hash == record.id_hash)
+                    .with_for_update()
+                )
+            )
+            if len(sent) > self.policy.code_resends:
+                self._drop_session(uow, record)
+                uow.commit()
+                log.info("identity.signin.code_resends", session=record.id_hash[:_LOG_DIGEST])
+                raise CodeRefused(
+                    "You have asked for a new code too many times. "
+                    "Sign in again with your password.",
+                    reason="identity.code_resends",
+                )
+            last = max((_aware(c.created_at) for c in sent), default=None)
+            if last is not None and now - last < self.policy.code_resend_interval:
+                wait = math.ceil((self.policy.code_resend_interval - (now - last)).total_seconds())
+                raise CodeRefused(
+                    f"A new code was sent a moment ago. Wait {wait} seconds before asking "
+                    "for another.",
+                    reason="identity.code_resend_wait",
+                )
             self._send_code(uow, record.id_hash, person.id, person.email, now)
             uow.commit()
 
     def confirm_code(self, token: str, code: str) -> str:
         """Complete a pending session with its one-time code; return the new session token.
 
+        Every wrong code counts twice: for the pending session (``policy.code_attempts``
+        in all, whatever new codes were sent) and towards the username's lockout.
+
         Raises:
             SessionInvalid: no pending session for ``token`` (expired or ended).
+            SignInLocked: the username is locked (also raised by the wrong code that locks
+                it); the sign-in ended.
             CodeRefused: ``identity.code_wrong``, ``identity.code_expired``,
-                ``identity.code_used`` or ``identity.code_attempts`` (the code is spent and
-                the sign-in ended).
+                ``identity.code_used`` or ``identity.code_attempts`` (too many wrong codes
+                for this sign-in, which ended).
         """
         now = self._clock.now()
         given = "".join(code.split())
         with self._uow() as uow:
             record = self._live(uow, token, now)
             if record is None:
+                uow.commit()  # an expired session is deleted by _live
                 raise SessionInvalid("Your sign-in has expired. Sign in again.")
             codes = list(
                 uow.session.scalars(
@@ -291,32 +374,27 @@ class SignIn:
                     "This code has already been used. Sign in again to get a new one.",
                     reason="identity.code_used",
                 )
-            current = pending[0]
+            user_key = self._user_key(uow, record.person_id)
+            # A username locked while this sign-in waited (by wrong passwords or codes
+            # elsewhere) stops it too: parallel pending sessions give no extra guesses.
+            locked = self._lock_of(uow, user_key, now)
+            if locked is not None:
+                self._drop_session(uow, record)
+                uow.commit()
+                raise _locked(locked)
+            current = max(pending, key=lambda c: (_aware(c.created_at), c.id))
             if now >= _aware(current.expires_at):
                 raise CodeRefused(
                     "This code has expired. Ask for a new code.", reason="identity.code_expired"
                 )
             if not secrets.compare_digest(current.code_hash, digest(f"{record.id_hash}:{given}")):
-                current.attempts += 1
-                if current.attempts >= self.policy.code_attempts:
-                    uow.session.delete(current)
-                    uow.session.delete(record)
-                    uow.commit()
-                    log.info("identity.signin.code_attempts")
-                    raise CodeRefused(
-                        "The code was entered wrongly too many times. Sign in again.",
-                        reason="identity.code_attempts",
-                    )
-                uow.commit()
-                left = self.policy.code_attempts - current.attempts
-                raise CodeRefused(
-                    f"The code is not right. You can try {left} more times.",
-                    reason="identity.code_wrong",
-                )
+                self._wrong_code(uow, record, current, codes, user_key, now)
             fresh = self._token()
             current.used_at = now
             for item in codes:
                 item.session_hash = digest(fresh)
+            if user_key is not None:
+                uow.session.execute(delete(FailureRecord).where(FailureRecord.key == user_key))
             replacement = SessionRecord(
                 id_hash=digest(fresh),
                 person_id=record.person_id,
@@ -333,8 +411,52 @@ class SignIn:
             uow.session.delete(record)
             uow.session.add(replacement)
             uow.commit()
-        log.info("identity.signin.completed", person_id=record.person_id)
+        log.info(
+            "identity.signin.completed",
+            pending=record.id_hash[:_LOG_DIGEST],
+            session=replacement.id_hash[:_LOG_DIGEST],
+        )
         return fresh
+
+    def _wrong_code(
+        self,
+        uow: UnitOfWork,
+        record: SessionRecord,
+        current: CodeRecord,
+        codes: list[CodeRecord],
+        user_key: str | None,
+        now: datetime,
+    ) -> NoReturn:
+        """Count a wrong code for the sign-in and the username; end the sign-in past a limit.
+
+        Raises:
+            SignInLocked: this wrong code locked the username.
+            CodeRefused: ``identity.code_attempts`` or ``identity.code_wrong``.
+        """
+        current.attempts += 1
+        wrong = sum(c.attempts for c in codes)
+        until = (
+            self._add_failures(uow, {user_key: self.policy.user_failures}, now)
+            if user_key is not None
+            else None
+        )
+        if until is None and wrong < self.policy.code_attempts:
+            uow.commit()
+            left = self.policy.code_attempts - wrong
+            raise CodeRefused(
+                f"The code is not right. You can try {left} more times.",
+                reason="identity.code_wrong",
+            )
+        self._drop_session(uow, record)
+        uow.commit()
+        if until is not None:
+            log.info("identity.signin.locked")
+            raise _locked(until)
+        log.info("identity.signin.code_attempts", session=record.id_hash[:_LOG_DIGEST])
+        raise CodeRefused(
+            "The code was entered wrongly too many times. Sign in again with your password.",
+            reason="identity.code_attempts",
+        )
 
     # --- sessions ---------------------------------------------------------------------
 
@@ -418,8 +540,7 @@ class SignIn:
             return None
         idle = self.policy.session_idle if record.second_factor else self.policy.pending_session
         if now >= _aware(record.expires_at) or now - _aware(record.last_seen_at) >= idle:
-            uow.session.execute(delete(CodeRecord).where(CodeRecord.session_hash == record.id_hash))
-            uow.session.delete(record)
+            self._drop_session(uow, record)
             return None
         return record
 

@@ -63,6 +63,21 @@ def configure_logging(level: str = "INFO", fmt: str = "console", *, stream: Any 
 
 
 def get_logger(name: str | None = None) -> Any:
-    """Return a structlog logger (bound to ``name`` when given)."""
-    logger = structlog.get_logger()
-    return logger.bind(logger=name) if name else logger
+    """Return a structlog logger (bound to ``name`` when given).
+
+    The logger stays lazy: modules create theirs at import, before the CLI or the web app
+    configures logging, and each event must still follow the configuration in force.
+    """
+    return _Named(name) if name else structlog.get_logger()
+
+
+class _Named:
+    """A logger that binds its name when it logs, under the configuration then in force."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        return getattr(structlog.get_logger().bind(logger=self._name), method)

@@ -26,6 +26,9 @@ from eaeu.web import (
     identity_pages,
     operator_pages,
     pages,
+    travel_lab_pages,
+    travel_pages,
+    travel_verify_pages,
 )
 from eaeu.web.i18n import LanguageMiddleware
 from eaeu.web.templating import Templates
@@ -97,6 +100,12 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.include_router(assertion_pages.router)
     app.include_router(consent_pages.router)
     app.include_router(documents_pages.router)
+    app.include_router(travel_verify_pages.router)
+    # The lab desk and /travel/labs/manage first: /travel/labs/{lab_id} would take them.
+    app.include_router(travel_lab_pages.router)
+    app.include_router(travel_pages.router)
+    # Who keeps what a visitor brings when they arrive from another state's node.
+    app.state.arrival_listeners = [travel_pages.remember_visitor]
     return app
 
 

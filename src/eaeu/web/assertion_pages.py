@@ -2,9 +2,13 @@
 
 * Home node, ``GET /identity/continue?to=RU&next=/path``: a person signed in with a second
   factor is first sent to the destination's ``/identity/start``, which gives the browser a
-  random nonce (a cookie) and sends it back here with the nonce; then the person gets a
-  page whose form posts a fresh identity assertion, carrying the nonce, to the
-  destination's ``/identity/arrive`` (submitted by script at once; a button without script).
+  random nonce (a cookie) and sends it back here with the nonce; then the person is asked
+  whether to continue, and what will be sent. Only their ``POST /identity/continue``, with
+  the page's CSRF token, issues an identity assertion carrying the nonce, puts the release
+  on their ledger and answers with a form that posts the assertion to the destination's
+  ``/identity/arrive`` (submitted by script at once; a button without script). A GET issues
+  nothing: any site can make a browser follow a link, and ``SameSite=Lax`` sends the
+  session cookie along with a top-level GET.
 * Destination node, ``POST /identity/arrive``: the assertion is verified through the trust
   list and used up, and its nonce must be the one this browser holds — so nobody can push
   their own assertion into someone else's browser (login CSRF); the visitor gets a
@@ -51,6 +55,7 @@ from eaeu.web.auth import (
     SignedIn,
     accounts,
     arrival_nonce,
+    check_csrf,
     clear_arrival_nonce,
     require_user,
     safe_next,
@@ -141,6 +146,27 @@ def _verify(request: Request, token: str) -> Assertion:
 # --- the home node ---------------------------------------------------------------------
 
 
+def _destination(request: Request, user: SignedIn, to: str) -> tuple[ExchangeNode, str]:
+    """The node and the member state the person may be vouched for in.
+
+    Raises:
+        RoleRefused: the person is a visitor here (only their home node vouches).
+        ValidationError: ``to`` is not another member state.
+    """
+    node = node_exchange(request)
+    if user.foreign:
+        raise RoleRefused(NOT_HOME)
+    destination = to.strip().upper()
+    if destination == node.state or destination not in node.trust.current().members:
+        raise ValidationError(UNKNOWN_DESTINATION, reason="identity.assertion_destination")
+    return node, destination
+
+
+def _check_nonce(nonce: str) -> None:
+    if not NONCE.fullmatch(nonce):
+        raise ValidationError(BAD_NONCE, reason="identity.assertion_input")
+
+
 @router.get(CONTINUE_PATH, include_in_schema=False, response_class=HTMLResponse)
 def continue_abroad(
     request: Request,
@@ -149,23 +175,49 @@ def continue_abroad(
     next: str = "/",  # noqa: A002 - the parameter name is part of the URL
     nonce: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    """Send the signed-in person to another state's node with an identity assertion."""
-    platform = _platform(request)
-    node = node_exchange(request)
-    if user.foreign:
-        raise RoleRefused(NOT_HOME)
-    destination = to.strip().upper()
-    trust = node.trust.current()
-    if destination == node.state or destination not in trust.members:
-        raise ValidationError(UNKNOWN_DESTINATION, reason="identity.assertion_destination")
+    """Ask the signed-in person whether to be vouched for in another state (sends nothing)."""
+    node, destination = _destination(request, user, to)
     target = safe_next(next, "/")
     if not nonce:
         # First get the destination to mark this browser (see the module docstring).
-        start = trust.endpoint(destination).rstrip("/") + START_PATH
+        start = node.trust.current().endpoint(destination).rstrip("/") + START_PATH
         query = urlencode({"from": node.state, "next": target})
         return RedirectResponse(f"{start}?{query}", status_code=303, headers=_NO_STORE)
-    if not NONCE.fullmatch(nonce):
-        raise ValidationError(BAD_NONCE, reason="identity.assertion_input")
+    _check_nonce(nonce)
+    templates: Templates = request.app.state.templates
+    response = templates.render(
+        request,
+        "identity_continue_confirm.html",
+        {
+            "to": destination,
+            "next": target,
+            "nonce": nonce,
+            "destination": MEMBER_STATES[destination],
+        },
+    )
+    response.headers.update(_NO_STORE)
+    return response
+
+
+@router.post(
+    CONTINUE_PATH,
+    include_in_schema=False,
+    response_class=HTMLResponse,
+    dependencies=[Depends(check_csrf)],
+)
+def confirm_continue(
+    request: Request,
+    user: Annotated[SignedIn, Depends(require_user())],
+    to: Annotated[str, Form(max_length=8)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/",  # noqa: A002 - the form field's name
+    nonce: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Vouch for the person who confirmed: issue the assertion, ledger it, post it on."""
+    platform = _platform(request)
+    node, destination = _destination(request, user, to)
+    trust = node.trust.current()
+    target = safe_next(next, "/")
+    _check_nonce(nonce)
     person = accounts(request).person(user.person_id)
     secret = platform.settings.secret_key.get_secret_value()
     token = issue_person_assertion(
@@ -292,6 +344,10 @@ def arrive(
         roles=frozenset({CITIZEN}),
         second_factor=True,
     )
+    # A service the visitor came for may keep what it needs of the assertion for the visit
+    # (travel keeps the names and date of birth a booking's certificate carries).
+    for listener in getattr(request.app.state, "arrival_listeners", ()):
+        listener(request, verified, safe_next(next, "/"))
     log.info("identity.visitor.arrived", jti=verified.jti, issuer=verified.issuer_state)
     return response
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from eaeu.bootstrap import Platform, person_data
 from eaeu.consent import handlers as consent
+from eaeu.consent import records
 from eaeu.consent.errors import (
     ConsentInvalid,
     ConsentNotActive,
@@ -33,14 +35,17 @@ from eaeu.consent.model import (
     MAX_DATA_LIFE_DAYS,
     ONE_TIME,
     PURPOSES,
+    organisation_ref,
 )
 from eaeu.consent.policy import BASES, CATEGORIES, Text, TransferPolicy, load_policy
 from eaeu.exchange.errors import MessageRefused, PeerUnavailable
 from eaeu.exchange.node import ExchangeNode
+from eaeu.identity.errors import RoleRefused
+from eaeu.identity.model import Organisation
 from eaeu.kernel.clock import utc
 from eaeu.kernel.errors import PlatformError
 from eaeu.kernel.states import MEMBER_STATES
-from eaeu.web.auth import SignedIn, check_csrf, require_user
+from eaeu.web.auth import SignedIn, accounts, check_csrf, require_user
 from eaeu.web.errors import status_for
 from eaeu.web.operator import node_exchange, require_operator
 from eaeu.web.templating import Templates
@@ -95,6 +100,10 @@ INVALID_TEXT = {
     "consent.unknown_purpose": N_("The request names a purpose a consent cannot be given for."),
     "consent.categories_invalid": N_("The request does not name the data it needs."),
     "consent.requester_invalid": N_("The request must come from another member state."),
+    "consent.organisation_invalid": N_(
+        "The request does not name the organisation that would receive your data by its "
+        "registration number."
+    ),
     "consent.validity_invalid": N_("The consent would last too long or has already ended."),
     "consent.mode_invalid": N_("The request must be for one transfer or for repeated transfers."),
     "consent.data_life_invalid": N_("The request asks to keep the data for too long."),
@@ -227,18 +236,25 @@ def new_consent(
     requester: Annotated[str, Query(max_length=8)] = "",
     purpose: Annotated[str, Query(max_length=64)] = "",
     categories: Annotated[list[str] | None, Query()] = None,
-    organisation: Annotated[str, Query(max_length=255)] = "",
+    organisation: Annotated[str, Query(max_length=64)] = "",
+    organisation_name: Annotated[str, Query(max_length=255)] = "",
     service: Annotated[str, Query(max_length=64)] = "",
     days: Annotated[int, Query(ge=1, le=_MAX_DAYS)] = 30,
     mode: Annotated[str, Query(max_length=16)] = ONE_TIME,
     life: Annotated[int, Query(ge=1, le=MAX_DATA_LIFE_DAYS)] = 30,
 ) -> HTMLResponse:
-    """The preview of a consent a requester asks for: which data, to whom, why, how long."""
+    """The preview of a consent a requester asks for: which data, to whom, why, how long.
+
+    ``organisation`` is the receiving organisation's legal identifier
+    (``RU-OGRN-1157746013237``); only that organisation's people on the requesting node
+    can use the consent. ``organisation_name`` is shown with it.
+    """
     _local(user)
     now = _platform(request).clock.now().replace(microsecond=0)
     ask = consent.ConsentRequest(
         requester_state=requester.upper(),
-        requester_organisation=organisation or None,
+        requester_organisation=organisation.strip().upper() or None,
+        requester_organisation_name=organisation_name.strip() or None,
         requester_service=service or None,
         purpose=purpose,
         categories=_categories(categories or []),
@@ -258,7 +274,8 @@ def give_consent(
     categories: Annotated[str, Form(max_length=255)],
     valid_until: Annotated[str, Form(max_length=64)],
     preview_hash: Annotated[str, Form(max_length=64)],
-    organisation: Annotated[str, Form(max_length=255)] = "",
+    organisation: Annotated[str, Form(max_length=64)] = "",
+    organisation_name: Annotated[str, Form(max_length=255)] = "",
     service: Annotated[str, Form(max_length=64)] = "",
     mode: Annotated[str, Form(max_length=16)] = ONE_TIME,
     life: Annotated[int, Form(ge=1, le=MAX_DATA_LIFE_DAYS)] = 30,
@@ -273,7 +290,8 @@ def give_consent(
         until = exchange.clock.now()
     ask = consent.ConsentRequest(
         requester_state=requester.upper(),
-        requester_organisation=organisation or None,
+        requester_organisation=organisation.strip().upper() or None,
+        requester_organisation_name=organisation_name.strip() or None,
         requester_service=service or None,
         purpose=purpose,
         categories=_categories([categories]),
@@ -348,9 +366,55 @@ def revoke_consent(
 # -- consents received (requesting node) ---------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """Who is looking at the consents received: an organisation's person, or the operator.
+
+    Attributes:
+        organisation: the legal identifier of the person's organisation, which consents
+            must name for the person to see them or ask for the data; ``None`` if the
+            person acts for none.
+        name: the organisation's registered name.
+        operator: the person is this node's operator, who sees every consent but asks for
+            the data only through the operator API.
+    """
+
+    organisation: str | None
+    name: str | None
+    operator: bool
+
+    @property
+    def sees(self) -> str | None:
+        """The organisation whose consents are listed (``None``: every one, for operators)."""
+        return None if self.operator and self.organisation is None else self.organisation
+
+
+def receiver(request: Request, user: SignedIn) -> Receiver:
+    """The signed-in person as a receiver of consents (their organisation, if any).
+
+    Raises:
+        RoleRefused: the person acts for no organisation and is not the operator.
+    """
+    organisation: Organisation | None = None
+    if not user.foreign:
+        person = accounts(request).person(user.person_id)
+        if person.organisation_id is not None:
+            organisation = accounts(request).organisation(person.organisation_id)
+    operator = "operator" in user.roles and not user.foreign
+    if organisation is None and not operator:
+        raise RoleRefused("Consents received are shown to the organisation they were given to.")
+    if organisation is None:
+        return Receiver(None, None, operator)
+    reference = organisation_ref(
+        organisation.state, organisation.legal_id_kind, organisation.legal_id
+    )
+    return Receiver(reference, organisation.name, operator)
+
+
 def _received_page(
     request: Request,
     exchange: ExchangeNode,
+    who: Receiver,
     *,
     outcome: dict[str, Any] | None = None,
     status_code: int = 200,
@@ -359,7 +423,8 @@ def _received_page(
         request,
         "consents_received.html",
         {
-            "received": consent.received_consents(exchange),
+            "received": consent.received_consents(exchange, organisation=who.sees),
+            "receiver": who,
             "now": exchange.clock.now(),
             "outcome": outcome,
             "reason_text": REASON_TEXT,
@@ -370,10 +435,10 @@ def _received_page(
 
 @pages.get("/consents/received", response_class=HTMLResponse)
 def consents_received(
-    request: Request, _: Annotated[SignedIn, Depends(require_user(*RECEIVER_ROLES))]
+    request: Request, user: Annotated[SignedIn, Depends(require_user(*RECEIVER_ROLES))]
 ) -> HTMLResponse:
-    """The consents other states' nodes granted to this node, with the data kept under each."""
-    return _received_page(request, node_exchange(request))
+    """The consents given to the signed-in person's organisation (all of them for operators)."""
+    return _received_page(request, node_exchange(request), receiver(request, user))
 
 
 @pages.post(
@@ -384,12 +449,22 @@ def consents_received(
 def request_consented_data(
     request: Request,
     consent_id: str,
-    _: Annotated[SignedIn, Depends(require_user(*RECEIVER_ROLES))],
+    user: Annotated[SignedIn, Depends(require_user(*RECEIVER_ROLES))],
 ) -> HTMLResponse:
-    """Ask the person's home node for the data; show it, or the refusal in plain words."""
+    """Ask the person's home node for the data; show it, or the refusal in plain words.
+
+    Only a person of the organisation the consent names may ask: for anyone else the
+    consent does not exist (404). An operator acting for no organisation is refused (403):
+    the node's operator asks for personal data only through the operator API.
+    """
     exchange = node_exchange(request)
+    who = receiver(request, user)
+    if who.organisation is None:
+        raise RoleRefused(
+            "Only the organisation the consent was given to can ask for the data here."
+        )
     try:
-        fetched = consent.request_data(exchange, consent_id)
+        fetched = consent.request_data(exchange, consent_id, organisation=who.organisation)
     except (MessageRefused, PeerUnavailable, ConsentNotFound) as exc:
         localised = isinstance(exc, ConsentRefused)
         refusal = {
@@ -400,14 +475,14 @@ def request_consented_data(
             else _detail(exc),
             "localised": localised,
         }
-        return _received_page(request, exchange, outcome=refusal, status_code=status_for(exc))
+        return _received_page(request, exchange, who, outcome=refusal, status_code=status_for(exc))
     order = list(FIELD_LABELS)
     rows = sorted(
         fetched.data.payload.items(),
         key=lambda item: order.index(item[0]) if item[0] in order else len(order),
     )
     outcome: dict[str, Any] = {"consent_id": consent_id, "data": fetched.data, "rows": rows}
-    return _received_page(request, exchange, outcome=outcome)
+    return _received_page(request, exchange, who, outcome=outcome)
 
 
 def _detail(exc: PlatformError) -> str:
@@ -446,7 +521,7 @@ def api_request_data(body: DataRequest, request: Request) -> DataAnswer:
     A refusal is a problem document whose ``reason`` says why (``consent.revoked``,
     ``consent.used``, ``policy.refused``…) and whose ``detail`` explains it.
     """
-    fetched = consent.request_data(node_exchange(request), body.consent_id)
+    fetched = consent.request_data(node_exchange(request), body.consent_id, organisation=None)
     return DataAnswer(
         consent_id=fetched.consent.id,
         issuer_state=fetched.consent.issuer_state,
@@ -456,6 +531,66 @@ def api_request_data(body: DataRequest, request: Request) -> DataAnswer:
         received_at=fetched.data.received_at,
         delete_after=fetched.data.delete_after,
     )
+
+
+class NotificationIn(BaseModel):
+    """The authority was notified of transfers to ``destination`` under ``reference``."""
+
+    destination: str = Field(
+        min_length=1, max_length=8, description="A member state's code, or * for every one."
+    )
+    reference: str = Field(
+        min_length=1, max_length=255, description="The authority's reference (RKN-…)."
+    )
+
+
+class NotificationOut(BaseModel):
+    """A notification recorded on this node."""
+
+    destination: str
+    reference: str
+    notified_at: datetime
+
+
+def _notification(item: records.Notification) -> NotificationOut:
+    return NotificationOut(
+        destination=item.destination, reference=item.reference, notified_at=item.notified_at
+    )
+
+
+@router.post(
+    "/api/v1/consent/notifications",
+    dependencies=[Depends(require_operator)],
+    tags=["consent"],
+    status_code=201,
+)
+def api_record_notification(body: NotificationIn, request: Request) -> NotificationOut:
+    """Record that this state's authority was notified of transfers to a destination (operator).
+
+    A state whose law requires it (Russia, 152-FZ Art. 12) refuses every transfer to a
+    destination until its notification is recorded (``policy.refused``).
+    """
+    platform = _platform(request)
+    home = platform.state.code if platform.state else None
+    with platform.uow() as uow:
+        recorded = records.record_notification(
+            uow.session,
+            body.destination,
+            reference=body.reference,
+            at=platform.clock.now(),
+            home=home,
+        )
+        uow.commit()
+    return _notification(recorded)
+
+
+@router.get(
+    "/api/v1/consent/notifications", dependencies=[Depends(require_operator)], tags=["consent"]
+)
+def api_notifications(request: Request) -> list[NotificationOut]:
+    """The authority notifications recorded on this node (operator)."""
+    with _platform(request).uow() as uow:
+        return [_notification(item) for item in records.notifications(uow.session)]
 
 
 router.include_router(pages)

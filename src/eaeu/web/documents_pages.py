@@ -169,6 +169,27 @@ async def _read(upload: StarletteUpload | None) -> bytes | None:
     return data or None
 
 
+async def _body(request: Request) -> bytes:
+    """The request body, read as it streams in and refused once past the size cap.
+
+    A chunked body declares no length, so the cap is enforced on what arrives rather than on
+    the ``Content-Length`` header: a client cannot make the node buffer more than 10 MB.
+
+    Raises:
+        DocumentUnreadable: the body is larger than the cap (``documents.too_large``, 413).
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_DOCUMENT_BYTES:
+            raise DocumentUnreadable(
+                "The file is too large to check (at most 10 MB).", reason="documents.too_large"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 # --- API ---------------------------------------------------------------------------------
 
 
@@ -216,7 +237,7 @@ async def validate(request: Request, documents: Service, ask_home: bool = False)
         if document is None:
             raise DocumentUnreadable("Send the signed document as the form field 'file'.")
     elif media in _BODY_TYPES:
-        document = await request.body()
+        document = await _body(request)
     else:
         raise DocumentUnreadable(
             "Send the document as multipart/form-data or with its media type "
@@ -418,11 +439,9 @@ def _key(request: Request, documents: Documents, user: SignedIn, signer: str) ->
             name=organisation.name,
             identifier=f"NTR{organisation.state}-{organisation.legal_id}",
         )
-    return keys.person_key(
-        authorised,
-        name=f"{person.given_name} {person.family_name}",
-        identifier=f"{person.state}-{person.id}",
-    )
+    # No identifier: the node gives each key a random pseudonym of its own, so that
+    # certificates do not carry one id that links the person's signatures everywhere.
+    return keys.person_key(authorised, name=f"{person.given_name} {person.family_name}")
 
 
 @router.post(
@@ -440,7 +459,12 @@ async def sign(
 ) -> Response:
     """Sign the uploaded document with the person's (or organisation's) key; download it."""
     if user.foreign:
-        return _sign_page(request, user, error=N_("Sign documents at your home state's portal."))
+        return _sign_page(
+            request,
+            user,
+            error=N_("Sign documents at your home state's portal."),
+            status_code=403,
+        )
     try:
         document = await _read(file)
         if document is None:

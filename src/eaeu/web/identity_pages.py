@@ -55,8 +55,18 @@ CODE_TEXT = {
     "identity.code_wrong": N_("The code is not right. Check the latest message and try again."),
     "identity.code_expired": N_("This code has expired. Ask for a new code."),
     "identity.code_used": N_("This code has already been used. Sign in again to get a new one."),
-    "identity.code_attempts": N_("The code was entered wrongly too many times. Sign in again."),
+    "identity.code_attempts": N_(
+        "The code was entered wrongly too many times. Sign in again with your password."
+    ),
+    "identity.code_resends": N_(
+        "You have asked for a new code too many times. Sign in again with your password."
+    ),
+    "identity.code_resend_wait": N_(
+        "A new code was sent a moment ago. Wait a minute before asking for another."
+    ),
 }
+#: Refusals after which the pending sign-in is over: the person starts with the password.
+_SIGN_IN_ENDED = frozenset({"identity.code_attempts", "identity.code_resends"})
 CODE_MISSING = N_("Enter the 6-digit code.")
 
 #: Labels of roles on the account page.
@@ -205,16 +215,8 @@ async def code(
         fresh = signin_service(request).confirm_code(token, code)
     except SessionInvalid:
         return _signin_page(request, next_url=target, error=(SIGNIN_EXPIRED, {}), status_code=401)
-    except CodeRefused as exc:
-        if exc.reason == "identity.code_attempts":
-            refused = _signin_page(
-                request, next_url=target, error=(CODE_TEXT[exc.reason], {}), status_code=401
-            )
-            clear_session_cookie(request, refused)
-            return refused
-        return _code_page(
-            request, user, next_url=target, error=CODE_TEXT[exc.reason], status_code=401
-        )
+    except (SignInLocked, CodeRefused) as exc:
+        return _code_refused(request, target, exc, status_code=401)
     response = _redirect(target)
     set_session_cookie(request, response, fresh)
     return response
@@ -232,7 +234,27 @@ async def resend_code(
         signin_service(request).resend_code(token)
     except SessionInvalid:
         return _signin_page(request, next_url=target, error=(SIGNIN_EXPIRED, {}), status_code=401)
+    except CodeRefused as exc:
+        return _code_refused(request, target, exc, status_code=429)
     return _redirect(f"/signin/code?next={quote(target, safe='/')}&sent=1")
+
+
+def _code_refused(
+    request: Request, target: str, exc: SignInLocked | CodeRefused, *, status_code: int
+) -> HTMLResponse:
+    """The code page with the refusal (``status_code``); or the sign-in form, if it ended."""
+    user = current_user(request)
+    if isinstance(exc, SignInLocked):
+        error, status_code = (SIGNIN_LOCKED, {"time": f"{exc.until:%H:%M}"}), 429
+    elif exc.reason in _SIGN_IN_ENDED or user is None:
+        error, status_code = (CODE_TEXT[exc.reason], {}), 401
+    else:
+        return _code_page(
+            request, user, next_url=target, error=CODE_TEXT[exc.reason], status_code=status_code
+        )
+    page = _signin_page(request, next_url=target, error=error, status_code=status_code)
+    clear_session_cookie(request, page)
+    return page
 
 
 @router.post("/signout", dependencies=[Depends(check_csrf)])

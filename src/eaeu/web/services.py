@@ -32,4 +32,18 @@ NODE_SERVICES: tuple[ServiceEntry, ...] = (
         page="/identifiers",
         api="/api/v1/identifiers/check",
     ),
+    ServiceEntry(
+        id="travel",
+        name_en="Travelling without COVID-19: accredited labs and test certificates",
+        name_ru="Путешествую без COVID-19: аккредитованные лаборатории и сертификаты",
+        page="/travel",
+        api="/api/v1/travel/labs",
+    ),
+    ServiceEntry(
+        id="travel-verify",
+        name_en="Verify a travel certificate",
+        name_ru="Проверка сертификата теста на COVID-19",
+        page="/travel/verify",
+        api="/api/v1/travel/verify",
+    ),
 )

@@ -135,9 +135,27 @@ def _groups(certificate: x509.Certificate) -> frozenset[str] | None:
     return frozenset(EKU_GROUPS[oid] for oid in oids if oid in EKU_GROUPS) or None
 
 
-@functools.lru_cache(maxsize=4096)
+#: Prepared certificates by ``id``: hashing a certificate (its DER) costs as much as a fifth
+#: of an ECDSA verify, so the certificate objects of a trust store are looked up by
+#: identity first. Each entry keeps its certificate alive, so its id cannot be reused.
+_BY_ID: dict[int, tuple[x509.Certificate, Dsc]] = {}
+_BY_ID_MAX: Final = 4096
+
+
 def prepare(certificate: x509.Certificate) -> Dsc:
     """Return the verification view of a DSC (cached per certificate)."""
+    entry = _BY_ID.get(id(certificate))
+    if entry is not None and entry[0] is certificate:
+        return entry[1]
+    dsc = _prepare(certificate)
+    if len(_BY_ID) >= _BY_ID_MAX:
+        _BY_ID.clear()
+    _BY_ID[id(certificate)] = (certificate, dsc)
+    return dsc
+
+
+@functools.lru_cache(maxsize=4096)
+def _prepare(certificate: x509.Certificate) -> Dsc:
     try:
         key: Any = certificate.public_key()
     except ValueError:

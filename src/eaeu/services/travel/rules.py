@@ -158,10 +158,10 @@ def format_instant(moment: datetime) -> str:
     Returns:
         ``YYYY-MM-DDThh:mm:ssZ``, with ``.mmm`` milliseconds when they are not zero.
     """
-    utc = moment.astimezone(UTC)
-    millis = utc.microsecond // 1000
-    fraction = f".{millis:03d}" if millis else ""
-    return f"{utc:%Y-%m-%dT%H:%M:%S}{fraction}Z"
+    # isoformat is several times faster than strftime, and a verifier formats three
+    # instants per certificate; "milliseconds" truncates, as the integer division did.
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    return text.removesuffix(".000") + "Z"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,17 +4,23 @@ A value-set document (``ehn-dcc-development/eu-dcc-valuesets``, gateway ``/value
 ``{"valueSetId": …, "valueSetDate": …, "valueSetValues": {code: {display, lang, active,
 system, version}}}``. Rules see only the codes: ``{valueSetId: [code, …]}``, the
 "compressed" form that ``dgc-business-rules-testdata/valuesets`` builds.
+
+:func:`default_value_sets` returns the value sets shipped with the platform
+(``value_sets.json``: the compressed EU DCC value sets of ``eu-dcc-valuesets`` release 2.x
+as ``dgc-business-rules-testdata`` publishes them, Apache-2.0, eHealth Network).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from typing import Any
 
 from eaeu.services.travel.errors import TravelError
 
-__all__ = ["InvalidValueSet", "compress_value_sets", "load_value_sets"]
+__all__ = ["InvalidValueSet", "compress_value_sets", "default_value_sets", "load_value_sets"]
 
 
 class InvalidValueSet(TravelError):
@@ -94,3 +100,16 @@ def load_value_sets(text: str | bytes, *, active_only: bool = False) -> dict[str
     ):
         return {identifier: list(codes) for identifier, codes in document.items()}
     raise InvalidValueSet("not a value set, a list of value sets or compressed value sets")
+
+
+@functools.cache
+def default_value_sets() -> dict[str, list[str]]:
+    """Return the compressed EU DCC value sets shipped with the platform.
+
+    Read once and shared; callers must not change the result.
+
+    Raises:
+        InvalidValueSet: the shipped file is not valid (a packaging defect).
+    """
+    text = resources.files(__package__ or "eaeu.services.travel").joinpath("value_sets.json")
+    return load_value_sets(text.read_bytes())

@@ -10,7 +10,9 @@ import eaeu.documents.orm
 import eaeu.exchange.log
 import eaeu.exchange.orm
 import eaeu.identity.assertion_orm
-import eaeu.identity.orm  # noqa: F401
+import eaeu.identity.orm
+import eaeu.services.travel.orm
+import eaeu.services.travel.verifier_orm  # noqa: F401
 from eaeu.storage.orm import Base
 
 config = context.config
