@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from eaeu.consent import messages as consent_messages
 from eaeu.consent import records as consent_records
@@ -143,9 +144,13 @@ def assume_authority_notified(uow: UnitOfWorkFactory, clock: Clock, state: str) 
     is recorded (so it is idempotent); a real node records the authority's real
     notification numbers (``eaeu consent notify``, ``POST /api/v1/consent/notifications``).
     """
-    with uow() as unit:
-        if consent_records.assume_notified(unit.session, state, at=clock.now()):
-            unit.commit()
+    try:
+        with uow() as unit:
+            if consent_records.assume_notified(unit.session, state, at=clock.now()):
+                unit.commit()
+    except IntegrityError:
+        # The node and its delivery worker start together: the other one recorded them.
+        return
 
 
 def build_exchange(

@@ -249,9 +249,9 @@ class TestPing:
         assert " ms (with the CLI call " in out
         assert "receipt accepted at " in out
         message_id = out.rsplit("message ", 1)[1].strip()
-        assert {state: log_records(state) for state in ("KZ", "RU")} == {
-            state: count + 1 for state, count in before.items()
-        }
+        # Other messages (the travel registry's replication) may be logged meanwhile.
+        after = {state: log_records(state) for state in ("KZ", "RU")}
+        assert all(after[state] >= count + 1 for state, count in before.items())
         [sent] = log_rows(shared.data_dir, "KZ", message_id)
         [received] = log_rows(shared.data_dir, "RU", message_id)
         assert (sent["direction"], sent["event"]) == ("out", "sent")

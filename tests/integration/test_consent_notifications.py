@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from typer.testing import CliRunner
 
-from eaeu.bootstrap import build
+from eaeu.bootstrap import assume_authority_notified, build
 from eaeu.cli.main import app as cli
 from eaeu.consent import records
 from eaeu.consent.errors import ConsentInvalid, ConsentRefused
@@ -173,6 +173,14 @@ class TestAssumingNotifications:
             u.commit()
             found = {n.destination: n.reference for n in records.notifications(u.session)}
         assert found == {"*": "RKN-ALL", **dict.fromkeys(OTHERS, "DEV-ASSUMED")}
+
+    def test_a_node_and_its_worker_starting_together_do_not_fail(self, uow, clock, monkeypatch):
+        assume_authority_notified(uow, clock, "RU")
+        # The other process read "none recorded" just before this one committed its rows.
+        monkeypatch.setattr(records, "notified_destinations", lambda _session: frozenset())
+        assume_authority_notified(uow, clock, "RU")
+        with uow() as u:
+            assert len(records.notifications(u.session)) == len(OTHERS)
 
     def test_without_a_notification_russia_refuses(self, uow, clock):
         guard = ConsentGuard(state="RU", trust=lambda: None, uow=uow)
