@@ -143,7 +143,7 @@ class RunningFederation:
 def federation(
     data_dir: Path,
     *,
-    timeout: float = 90.0,
+    timeout: float = 180.0,
     env: dict[str, str] | None = None,
     base_port: int | None = None,
 ) -> Iterator[RunningFederation]:

@@ -33,7 +33,8 @@ PAGE_LANGUAGE_TEXT = """
 """
 MAIN_AND_NAVIGATION = ["main", "nav"]
 #: Latin words that are the same in Russian: abbreviations kept in Russian texts.
-SHARED_WORDS = {"API"}
+# Names written the same in both languages ("COVID-19" tokenises as "COVID-").
+SHARED_WORDS = {"API", "COVID-"}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 URL = re.compile(r"\bhttps?://\S+")
 

@@ -15,6 +15,7 @@ from eaeu.testing import federation
 from eaeu.testing import process_alive as alive
 from eaeu.testing import process_cmdline as cmdline
 from eaeu.testing import process_descendants as descendants
+from eaeu.web.services import NODE_SERVICES
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +51,8 @@ class TestFederationUp:
         status = httpx.get(f"{running.portal}/api/v1/federation", trust_env=False).json()
         assert [n["state"] for n in status["nodes"]] == list(STATE_CODES)
         assert all(n["online"] for n in status["nodes"])
-        assert all(n["services"] == ["identifiers"] for n in status["nodes"])
+        catalogue = [entry.id for entry in NODE_SERVICES]
+        assert all(n["services"] == catalogue for n in status["nodes"])
 
     def test_a_second_runner_on_the_same_data_dir_says_so(self, running):
         result = subprocess.run(

@@ -24,7 +24,7 @@ from eaeu.documents.model import Indication, SubIndication
 from eaeu.documents.revocation import GOOD
 from eaeu.documents.validation import ValidationService
 from eaeu.kernel.clock import SystemClock
-from eaeu.testing import FrozenClock, memory_union
+from eaeu.testing import memory_union
 from eaeu.trust import pki
 from eaeu.trust.encoding import b64url
 from eaeu.trust.keys import EcSigner, generate_ec_key
@@ -59,7 +59,9 @@ def service(union):
         state="RU",
         trust=lambda: union.trust,
         revocation=AllGood(),
-        clock=FrozenClock(NOW),
+        # The real clock: openssl stamps its signatures with the real time, and this module
+        # may run long after NOW was read at collection.
+        clock=SystemClock(),
         signer=union.node_signer("RU"),
     )
 
