@@ -82,11 +82,19 @@ class FrozenClock:
         self._now = at
 
 
+_EPHEMERAL_START = 32768
+
+
 def free_port_block(count: int, host: str = "127.0.0.1", start: int = 20000) -> int:
-    """Return the first of ``count`` consecutive free TCP ports (a race is still possible)."""
+    """Return the first of ``count`` consecutive free TCP ports (a race is still possible).
+
+    The ports lie below Linux's ephemeral range (32768 and up), where the kernel picks the
+    local ports of outgoing connections, so a client socket cannot take one meanwhile.
+    """
     rng = int.from_bytes(os.urandom(2), "big")
+    span = max(_EPHEMERAL_START - start - count, 1)
     for attempt in range(200):
-        base = start + ((rng + attempt * 97) % 20000)
+        base = start + ((rng + attempt * 97) % span)
         if all(_port_free(host, base + i) for i in range(count)):
             return base
     msg = "no block of free ports found"
