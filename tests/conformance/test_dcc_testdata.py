@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import cbor2
-import pytest
 
 from eaeu.services.travel import schema
 from eaeu.services.travel.base45 import b45decode
@@ -38,6 +37,11 @@ from eaeu.services.travel.hcert import (
 )
 from eaeu.services.travel.qr import read_qr
 from eaeu.services.travel.verifier import VerificationResult, verify
+
+#: (case, flag) pairs of the corpus whose flag is set without the raw field it needs: IE
+#: sets EXPECTEDPICTUREDECODE without a 2DCODE image, PT 1.0.0 sets EXPECTEDENCODE without
+#: CBOR. Nothing exists to run those checks on, so they are not generated.
+UNTESTABLE = 12
 
 #: Flags a verifier is responsible for → the verifier stages they name.
 VERIFIER_STAGES = {
@@ -107,11 +111,8 @@ def _same(left: Any, right: Any) -> bool:
 
 
 def _picture(case: Any) -> bool:
-    png = case.fields.get("2DCODE")
-    if not isinstance(png, str):
-        pytest.skip("the case has no 2DCODE image")
     try:
-        return read_qr(base64.b64decode(png)).text == case.fields["PREFIX"]
+        return read_qr(base64.b64decode(case.fields["2DCODE"])).text == case.fields["PREFIX"]
     except QrError:
         return False
 
@@ -160,8 +161,6 @@ def _decode(case: Any) -> bool:
 
 
 def _valid_json(case: Any) -> bool:
-    if "JSON" not in case.fields:
-        pytest.skip("the case has no JSON")
     try:
         cose = parse_cose(inflate(b45decode(unprefix(case.fields["PREFIX"]))))
         dcc = decode_claims(cose.payload).dcc
@@ -180,8 +179,6 @@ def _stage(stage: str) -> Callable[[Any], bool]:
 
 
 def _valid_object(case: Any) -> bool:
-    if "JSON" not in case.fields:
-        pytest.skip("the case has no JSON")
     try:
         schema.validate(case.fields["JSON"])
     except HcertError:
@@ -190,9 +187,7 @@ def _valid_object(case: Any) -> bool:
 
 
 def _encode(case: Any) -> bool:
-    cbor = _field(case, "CBOR")
-    if cbor is None or "JSON" not in case.fields:
-        pytest.skip("the case has no CBOR or no JSON")
+    cbor = bytes.fromhex(case.fields["CBOR"])
     reencoded = cbor2.loads(cbor2.dumps(case.fields["JSON"]))
     return _same(reencoded, _cbor_dcc(cbor))
 
@@ -221,8 +216,7 @@ def test_flag(dcc_flag: tuple[Any, str]) -> None:
 
 def test_end_to_end(dcc_case: Any, dcc_corpus: Any) -> None:
     flags = {f: v for f, v in dcc_case.expected.items() if f in VERIFIER_STAGES}
-    if not flags:
-        pytest.skip("the case asserts no verifier stage")
+    assert flags, "only cases that assert a verifier stage run end to end"
     issues = dcc_corpus.known_issues
     flags = {f: v for f, v in flags.items() if (dcc_case.name, f) not in issues}
     result = _verify(dcc_case, dcc_case.fields["PREFIX"])
@@ -245,6 +239,17 @@ def test_every_key_of_the_corpus_is_understood(dcc_corpus: Any) -> None:
     unknown = {key for case in dcc_corpus.cases for key in case.extra_flags}
     assert unknown - dcc_corpus.ignored_flags == set()
     assert set(CHECKS) == set(dcc_corpus.flags)
+
+
+def test_untestable_pairs_are_few_and_known(dcc_corpus: Any) -> None:
+    # Flags set without the field their check reads: nothing to test there (README).
+    missing = dcc_corpus.untestable
+    assert len(missing) == UNTESTABLE, missing
+    assert {flag for _, flag in missing} <= set(dcc_corpus.inputs)
+
+
+def test_the_verifier_flags_are_the_verifier_stages(dcc_corpus: Any) -> None:
+    assert set(VERIFIER_STAGES) == dcc_corpus.verifier_flags
 
 
 def test_known_issues_name_existing_cases_and_flags(dcc_corpus: Any) -> None:
