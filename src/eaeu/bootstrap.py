@@ -33,6 +33,8 @@ from eaeu.kernel.clock import Clock, SystemClock
 from eaeu.kernel.errors import ConfigurationError
 from eaeu.kernel.settings import Settings
 from eaeu.kernel.states import MemberState, get_state
+from eaeu.services.jobs.context import JobsContext
+from eaeu.services.jobs.service import JobsService
 from eaeu.services.travel import messages as travel_messages
 from eaeu.services.travel import revocation as travel_revocation
 from eaeu.services.travel.errors import IssuingUnavailable
@@ -94,6 +96,7 @@ class Platform:
     documents: Documents | None = None
     travel_verifier: NodeVerifier | None = None
     travel: TravelService | None = None
+    jobs: JobsService | None = None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -326,6 +329,26 @@ def build_travel(
     return travel
 
 
+def build_jobs(
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    exchange: ExchangeNode | None,
+    documents: Documents | None,
+) -> JobsService | None:
+    """Wire the jobs service on the node's exchange and register its messages."""
+    if exchange is None or settings.state is None:
+        return None
+    jobs = JobsService(
+        JobsContext(
+            state=settings.state, uow=uow, clock=clock, trust=exchange.trust.current,
+            exchange=exchange, documents=documents,
+        )
+    )  # fmt: skip
+    exchange.handlers.update(jobs.message_handlers())
+    return jobs
+
+
 def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Platform:
     """Wire a node from its settings.
 
@@ -358,6 +381,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
         travel = build_travel(settings, uow, clock, exchange)
         if migrate_db and settings.development and travel is not None:
             seed_demo_labs(travel.registry, Accounts(uow, clock))
+        jobs = build_jobs(settings, uow, clock, exchange, documents)
     except Exception:
         engine.dispose()
         raise
@@ -372,4 +396,5 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
         documents=documents,
         travel_verifier=travel_verifier,
         travel=travel,
+        jobs=jobs,
     )

@@ -24,6 +24,11 @@ from eaeu.web import (
     errors,
     exchange_api,
     identity_pages,
+    jobs_employer_pages,
+    jobs_living_pages,
+    jobs_move_pages,
+    jobs_pages,
+    jobs_people_pages,
     operator_pages,
     pages,
     travel_lab_pages,
@@ -104,6 +109,12 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     # The lab desk and /travel/labs/manage first: /travel/labs/{lab_id} would take them.
     app.include_router(travel_lab_pages.router)
     app.include_router(travel_pages.router)
+    # Specific jobs paths before the vacancy page's /jobs/{id}.
+    app.include_router(jobs_employer_pages.router)
+    app.include_router(jobs_people_pages.router)
+    app.include_router(jobs_move_pages.router)
+    app.include_router(jobs_living_pages.router)
+    app.include_router(jobs_pages.router)
     # Who keeps what a visitor brings when they arrive from another state's node.
     app.state.arrival_listeners = [travel_pages.remember_visitor]
     return app

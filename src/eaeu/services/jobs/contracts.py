@@ -1,0 +1,20 @@
+"""Offers that become employment contracts signed by employer and worker.
+
+Scaffold: filled in by its owner.
+"""
+
+from __future__ import annotations
+
+from eaeu.exchange.node import Handler
+from eaeu.services.jobs.context import JobsContext
+
+
+class Contracts:
+    """Offers that become employment contracts signed by employer and worker."""
+
+    def __init__(self, ctx: JobsContext) -> None:
+        self.ctx = ctx
+
+    def handlers(self) -> dict[str, Handler]:
+        """The exchange handlers of this part (message type → handler)."""
+        return {}

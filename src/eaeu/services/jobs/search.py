@@ -1,0 +1,20 @@
+"""Union-wide vacancy search over the local replica (SQLite FTS5 or PostgreSQL full text).
+
+Scaffold: filled in by its owner.
+"""
+
+from __future__ import annotations
+
+from eaeu.exchange.node import Handler
+from eaeu.services.jobs.context import JobsContext
+
+
+class SearchIndex:
+    """Union-wide vacancy search over the local replica (SQLite FTS5 or PostgreSQL full text)."""
+
+    def __init__(self, ctx: JobsContext) -> None:
+        self.ctx = ctx
+
+    def handlers(self) -> dict[str, Handler]:
+        """The exchange handlers of this part (message type → handler)."""
+        return {}

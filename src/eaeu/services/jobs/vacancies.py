@@ -1,0 +1,20 @@
+"""Vacancies: ingest, direct posting by verified employers, freshness, duplicates, moderation.
+
+Scaffold: filled in by its owner.
+"""
+
+from __future__ import annotations
+
+from eaeu.exchange.node import Handler
+from eaeu.services.jobs.context import JobsContext
+
+
+class VacancyStore:
+    """Vacancies of this state and the replicas of the others."""
+
+    def __init__(self, ctx: JobsContext) -> None:
+        self.ctx = ctx
+
+    def handlers(self) -> dict[str, Handler]:
+        """The exchange handlers of this part (message type → handler)."""
+        return {}
