@@ -382,6 +382,8 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
         if migrate_db and settings.development and travel is not None:
             seed_demo_labs(travel.registry, Accounts(uow, clock))
         jobs = build_jobs(settings, uow, clock, exchange, documents)
+        if migrate_db and settings.development and jobs is not None:
+            jobs.seed_demo()
     except Exception:
         engine.dispose()
         raise

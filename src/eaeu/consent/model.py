@@ -72,6 +72,10 @@ PURPOSES: Mapping[str, Text] = MappingProxyType(
         ),
         "housing.rental": Text("renting a home", "аренда жилья"),
         "insurance.policy": Text("taking out an insurance policy", "оформление страхового полиса"),
+        "migration.pre_arrival": Text(
+            "notifying the migration authority of a worker's arrival before the move",
+            "предварительное уведомление миграционной службы о прибытии работника",  # noqa: RUF001
+        ),
         "identity.sign_in": Text(
             "signing in to a service of another member state",
             "вход в сервис другого государства-члена",

@@ -109,7 +109,6 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     # The lab desk and /travel/labs/manage first: /travel/labs/{lab_id} would take them.
     app.include_router(travel_lab_pages.router)
     app.include_router(travel_pages.router)
-    # Specific jobs paths before the vacancy page's /jobs/{id}.
     app.include_router(jobs_employer_pages.router)
     app.include_router(jobs_people_pages.router)
     app.include_router(jobs_move_pages.router)

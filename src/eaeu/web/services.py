@@ -46,4 +46,11 @@ NODE_SERVICES: tuple[ServiceEntry, ...] = (
         page="/travel/verify",
         api="/api/v1/travel/verify",
     ),
+    ServiceEntry(
+        id="jobs",
+        name_en="Work in the EAEU: vacancies in every member state and the paperwork before moving",
+        name_ru="Работа в ЕАЭС: вакансии всех государств-членов и оформление до переезда",
+        page="/jobs",
+        api="/api/v1/jobs/search",
+    ),
 )

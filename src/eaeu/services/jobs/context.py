@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Final
 
 from eaeu.documents.handlers import Documents
@@ -49,3 +50,54 @@ class JobsContext:
         trust = self.trust()
         others = (code for code in trust.members if code != self.state)
         return sorted(code for code in others if trust.participates(code, SERVICE))
+
+
+@dataclass(frozen=True, slots=True)
+class ContractFacts:
+    """An employment contract signed by both parties, as the other parts need it.
+
+    Made by :mod:`.contracts` on both nodes once the worker's signature is on the contract;
+    read by :mod:`.migration` (the employer's notice to the migration authority) and
+    :mod:`.checklist` (the worker's paperwork).
+
+    Attributes:
+        contract_id: the contract's id (the same on both nodes).
+        application_id: the application it came from.
+        vacancy_id: the vacancy.
+        destination: the state where the work is (the employer's).
+        worker_home: the worker's home state.
+        worker_person_id: the worker's person id on the home node (``None`` on the
+            employer's node, which never learns it).
+        employer_ref: the employer's organisation reference (``RU-OGRN-…``).
+        employer_name: the employer's name.
+        worker_family_name_latin: the worker's family name in Latin letters.
+        worker_given_name_latin: the worker's given name in Latin letters.
+        worker_birth_date: the worker's date of birth.
+        worker_nationality: the worker's citizenship (state code).
+        position: the job title in the contract.
+        locality: where the work is.
+        start_date: the first working day.
+        end_date: the last day of a fixed-term contract (``None``: open-ended).
+        signed_at: when the last signature was made.
+        employer_notice_receipt: the migration authority's acknowledgment of the employer's
+            notice, once there is one.
+    """
+
+    contract_id: str
+    application_id: str
+    vacancy_id: str
+    destination: str
+    worker_home: str
+    worker_person_id: str | None
+    employer_ref: str
+    employer_name: str
+    worker_family_name_latin: str
+    worker_given_name_latin: str
+    worker_birth_date: date
+    worker_nationality: str
+    position: str
+    locality: str
+    start_date: date
+    end_date: date | None
+    signed_at: datetime
+    employer_notice_receipt: str | None = None

@@ -53,6 +53,13 @@ class JobsService:
     def __repr__(self) -> str:
         return f"JobsService(state={self.ctx.state!r})"
 
+    def seed_demo(self) -> None:
+        """Seed a development node's demonstration data (idempotent), part by part."""
+        for part in (self.vacancies, self.insurance, self.housing):
+            seed = getattr(part, "seed_demo", None)
+            if seed is not None:
+                seed()
+
     def message_handlers(self) -> dict[str, Handler]:
         """The exchange handlers of every part."""
         handlers: dict[str, Handler] = {}
