@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from eaeu import __version__
-from eaeu.cli import consent, db, doc, exchange, ids, serve, travel, trust, up
+from eaeu.cli import consent, db, doc, exchange, ids, jobs, serve, travel, trust, up
 from eaeu.kernel.log import configure_logging
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(exchange.app, name="exchange")
 app.add_typer(doc.app, name="doc")
 app.add_typer(travel.app, name="travel")
 app.add_typer(consent.app, name="consent")
+app.add_typer(jobs.app, name="jobs")
 app.command("up")(up.up)
 
 

@@ -31,6 +31,15 @@ PROBLEM_JSON = "application/problem+json"
 
 #: Reasons whose status differs from their class's row below.
 STATUS_BY_REASON: dict[str, int] = {
+    "jobs.unavailable": 503,
+    "jobs.employer_unknown": 403,
+    "jobs.employer_foreign": 403,
+    "jobs.employer_not_employer": 403,
+    "jobs.employer_legal_id": 403,
+    "jobs.report_foreign": 403,
+    "jobs.replica_own": 403,
+    "jobs.replica_origin": 403,
+    "jobs.replica_seq": 409,
     "exchange.duplicate": 409,
     "exchange.id_reuse": 409,
     "exchange.unknown_sender": 401,
