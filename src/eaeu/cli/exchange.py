@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -150,7 +152,7 @@ def worker(
     data_dir: Path | None = typer.Option(None, help="Data directory (default var)."),
     once: bool = typer.Option(default=False, help="Deliver what is due now, then exit."),
 ) -> None:
-    """Deliver the node's outbox until stopped (several workers may run at once)."""
+    """Deliver the node's outbox and pull the jobs feeds until stopped (several may run)."""
     with platform_errors():
         settings = cli_settings(data_dir, state=state)
         configure_logging(settings.log_level, settings.log_format)
@@ -169,15 +171,31 @@ def worker(
     signal.signal(signal.SIGINT, stop)
     logger = get_logger("eaeu.exchange.worker")
     logger.info("exchange.worker.started", state=settings.state, owner=owner)
+    # The jobs change feed is pulled in a thread of its own, so that a peer that is slow to
+    # answer never holds up the delivery of the outbox.
+    feed = platform.jobs.feed if platform.jobs is not None else None
+    every = timedelta(seconds=settings.jobs_feed_interval_s)
+    feed_stop = threading.Event()
+    feed_thread = None
+    if feed is not None and not once:
+        feed_thread = threading.Thread(
+            target=feed.run, args=(every, feed_stop), name="jobs-feed", daemon=True
+        )
+        feed_thread.start()
     try:
         while not stopping:
             claimed = node.claim(owner)
             for message_id in claimed:
                 node.deliver(message_id, owner)
             if once:
+                if feed is not None:
+                    feed.sync_due(every)
                 break
             if not claimed:
                 time.sleep(settings.exchange_poll_s)
     finally:
+        feed_stop.set()
+        if feed_thread is not None:
+            feed_thread.join(timeout=30)
         platform.close()
         logger.info("exchange.worker.stopped", state=settings.state)

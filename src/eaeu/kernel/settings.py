@@ -49,6 +49,8 @@ class Settings(BaseSettings):
         exchange_poll_s: how often an idle delivery worker looks for due messages.
         exchange_lease_s: how long a worker holds a claimed message; longer than the
             transport's 10 s timeout, so a slow attempt is never sent twice at once.
+        jobs_feed_interval_s: how often the delivery worker pulls each jobs peer's vacancy
+            feed (the operator can also pull at once, from ``/jobs/feed``).
     """
 
     model_config = SettingsConfigDict(env_prefix="EAEU_", extra="ignore", frozen=True)
@@ -72,6 +74,7 @@ class Settings(BaseSettings):
     exchange_max_attempts: int = Field(default=10, ge=1)
     exchange_poll_s: float = Field(default=0.5, gt=0)
     exchange_lease_s: float = Field(default=30.0, gt=10)
+    jobs_feed_interval_s: float = Field(default=60.0, gt=0)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -32,6 +32,8 @@ PROBLEM_JSON = "application/problem+json"
 #: Reasons whose status differs from their class's row below.
 STATUS_BY_REASON: dict[str, int] = {
     "jobs.unavailable": 503,
+    "jobs.not_participating": 403,
+    "jobs.feed_unavailable": 503,
     "jobs.employer_unknown": 403,
     "jobs.employer_foreign": 403,
     "jobs.employer_not_employer": 403,

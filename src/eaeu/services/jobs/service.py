@@ -6,6 +6,8 @@ the composition root builds it, registers its exchange handlers, and the edges c
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from eaeu.exchange.node import Handler
 from eaeu.services.jobs.alerts import SavedSearches
 from eaeu.services.jobs.applications import Applications
@@ -42,7 +44,7 @@ class JobsService:
         self.vacancies = VacancyStore(ctx)
         self.search = SearchIndex(ctx)
         self.alerts = SavedSearches(ctx)
-        self.feed = Feed(ctx)
+        self.feed = Feed(ctx, self.vacancies)
         self.applications = Applications(ctx)
         self.contracts = Contracts(ctx)
         self.checklists = Checklists(ctx)
@@ -54,11 +56,16 @@ class JobsService:
         return f"JobsService(state={self.ctx.state!r})"
 
     def seed_demo(self) -> None:
-        """Seed a development node's demonstration data (idempotent), part by part."""
-        for part in (self.vacancies, self.insurance, self.housing):
-            seed = getattr(part, "seed_demo", None)
-            if seed is not None:
+        """Seed a development node's demonstration data (idempotent), part by part.
+
+        The node and its delivery worker start together and both seed: the one that loses a
+        race on a row keeps what the winner wrote.
+        """
+        for seed in (self.vacancies.seed_demo, self.insurance.seed_demo, self.housing.seed_demo):
+            try:
                 seed()
+            except IntegrityError:
+                continue
 
     def message_handlers(self) -> dict[str, Handler]:
         """The exchange handlers of every part."""

@@ -11,6 +11,7 @@ import eaeu.exchange.log
 import eaeu.exchange.orm
 import eaeu.identity.assertion_orm
 import eaeu.identity.orm
+import eaeu.services.jobs.feed_orm
 import eaeu.services.jobs.move_orm
 import eaeu.services.jobs.orm
 import eaeu.services.travel.orm
