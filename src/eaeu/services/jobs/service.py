@@ -46,11 +46,12 @@ class JobsService:
         self.alerts = SavedSearches(ctx)
         self.feed = Feed(ctx, self.vacancies)
         self.applications = Applications(ctx)
-        self.contracts = Contracts(ctx)
-        self.checklists = Checklists(ctx)
+        self.contracts = Contracts(ctx, self.applications)
+        self.checklists = Checklists(ctx, contracts=self.contracts.signed_for)
         self.insurance = Insurance(ctx)
         self.housing = Housing(ctx)
-        self.migration = MigrationNotices(ctx)
+        self.migration = MigrationNotices(ctx, contracts=self.contracts.signed_for)
+        self.contracts.on_completed.append(self.migration.employer_notice)
 
     def __repr__(self) -> str:
         return f"JobsService(state={self.ctx.state!r})"
