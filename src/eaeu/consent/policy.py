@@ -40,8 +40,14 @@ FORMAT_VERSION = 1
 CATEGORIES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
         "identity": (
-            "identity data (names, date of birth, national identifier)",
-            "идентификационные данные (ФИО, дата рождения, национальный идентификатор)",
+            (
+                "identity data (names, date of birth, citizenship; the national identifier only "
+                "where the service states it)"
+            ),
+            (
+                "идентификационные данные (ФИО, дата рождения, гражданство; национальный "
+                "идентификатор — только если это указано в сервисе)"
+            ),
         ),
         "contact": ("contact details", "контактные данные"),
         "health": ("health data (test results)", "сведения о здоровье (результаты анализов)"),
