@@ -198,7 +198,7 @@ def write_cv(person: Person, shot: Shot | None = None) -> None:
     page.get_by_label(tr("Job title")).first.fill("Монтажник")
     page.get_by_label(tr("Employer"), exact=True).first.fill("ОсОО «Ала-Тоо Курулуш»")
     page.get_by_label(tr("From (YYYY-MM)")).first.fill("2019-03")
-    page.get_by_label(tr("Language (two-letter code, e.g. ru, ky, en)")).first.fill("ru")
+    page.get_by_label(tr("Language"), exact=True).first.select_option("ru")
     page.get_by_label(tr("Level"), exact=True).last.select_option("C1")
     page.get_by_role("button", name=tr("Save CV")).click()
     expect(page.get_by_text(tr("Your CV was saved."))).to_be_visible()
@@ -352,7 +352,7 @@ def book_housing(worker: Person, owner: str | re.Pattern[str], shot: Shot | None
     expect(card).to_be_visible()
     if shot:
         shot(page, "housing")
-    card.get_by_role("link", name=tr("Book"), exact=True).click()
+    card.get_by_role("link", name=tr("Book this place"), exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(tr("Book a place"))
     expect(page.get_by_text(purpose("housing.rental"))).to_be_visible()
     if shot:
@@ -392,6 +392,16 @@ def send_pre_arrival(worker: Person, shot: Shot | None = None) -> None:
         shot(page, "pre_arrival_acknowledged")
 
 
+def tick_manual_items(worker: Person) -> None:
+    """Tick the disputed items the worker settles themself (travel document, ruID)."""
+    for rule in ("eaeu.travel_document", "ru.entry.ruid"):
+        worker.goto("/jobs/checklist?to=RU")
+        button = worker.page.locator(f'[id="mark-{rule}"]')
+        done = worker.page.locator(f'[data-rule="{rule}"][data-status="done"]')
+        if button.count() and done.count() == 0:
+            button.click()
+
+
 __all__ = [
     "DELIVERY_S",
     "Person",
@@ -413,6 +423,7 @@ __all__ = [
     "state_name",
     "sync_feed",
     "text_pattern",
+    "tick_manual_items",
     "tr",
     "write_cv",
 ]

@@ -109,6 +109,7 @@ class TestBuyingCoverFromHome:
             f"/jobs/insurance/buy?to=RU&product={product.group(1)}&months=3", headers=HTML
         )
         assert preview.status_code == 200, preview.text
+        assert 'id="consent-submit">Give consent and buy<' in preview.text
         assert "ASANOVA" in preview.text
         assert "RU-OGRN-1037739013234" in preview.text
         fields = form_of(preview.text, "consent-form")
@@ -119,11 +120,14 @@ class TestBuyingCoverFromHome:
         assert bought.status_code == 303, bought.text
         policy = kg.get(bought.headers["location"], headers=HTML)
         assert 'id="policy-verified"' in policy.text
+        assert "Worker&#39;s health cover (VHI)" in policy.text
         download = kg.get(bought.headers["location"] + "/policy.jws")
         assert download.headers["content-type"].startswith("application/jose")
         assert download.text.count(".") == 2
         my_data = kg.get("/my-data", headers=HTML)
         assert "insurance" in my_data.text.lower()
+        in_russian = kg.get(bought.headers["location"] + "?lang=ru", headers=HTML)
+        assert re.search(r'id="policy-product">ДМС для работника<', in_russian.text)
         sign_in(ru, "ru-insurer")
         issued = ru.get("/jobs/insurer", headers=HTML)
         assert issued.status_code == 200
@@ -154,16 +158,20 @@ class TestBookingAPlaceFromHome:
     def test_the_dormitory_bed_is_booked_with_the_address_for_registration(self, kg, ru):
         sign_in(kg, "kg-citizen")
         dates = "check_in=2026-03-30&check_out=2026-04-29"
-        listing = kg.get(f"/jobs/housing?to=RU&city=Moscow&{dates}", headers=HTML)
+        listing = kg.get(f"/jobs/housing?to=RU&city=москва&{dates}", headers=HTML)
         assert listing.status_code == 200, listing.text
-        link = re.search(r'href="(/jobs/housing/book\?[^"]+)"', listing.text).group(1)
-        preview = kg.get(link.replace("&amp;", "&"), headers=HTML)
+        assert "Places found: 1" in listing.text
+        assert "Москва" in listing.text
+        assert re.search(r"eaeu-card-tag\">Free<", listing.text)  # the employer's dormitory
+        link = re.search(r'href="(/jobs/housing/book\?[^"]+)"[^>]*>Book this place<', listing.text)
+        preview = kg.get(link.group(1).replace("&amp;", "&"), headers=HTML)
         assert preview.status_code == 200, preview.text
+        assert 'id="consent-submit">Give consent and book<' in preview.text
         fields = form_of(preview.text, "consent-form")
         booked = kg.post("/jobs/housing/book", data={**fields, "explicit": "yes"}, headers=HTML)
         assert booked.status_code == 303, booked.text
         page = kg.get(booked.headers["location"], headers=HTML)
-        assert "Nagatinskaya" in page.text
+        assert "г. Москва, Нагатинская ул., д. 16" in page.text
         assert 'id="booking-verified"' in page.text
         checklist = kg.get("/jobs/checklist?to=RU", headers=HTML)
         assert re.search(r'data-rule="eaeu.housing" data-status="done"', checklist.text)
@@ -178,6 +186,35 @@ class TestBookingAPlaceFromHome:
         page = kg.get("/jobs/checklist?to=RU&lang=ru", headers=HTML)
         assert page.status_code == 200
         assert "Постановка на миграционный учёт" in page.text
+
+    def test_the_employers_duty_is_tagged_as_theirs_and_what_remains_is_listed(self, kg):
+        sign_in(kg, "kg-citizen")
+        page = kg.get("/jobs/checklist?to=RU&entry=2026-04-01", headers=HTML)
+        assert page.status_code == 200
+        notice = page.text[page.text.index('id="item-ru.employer.notice_signing"') :]
+        notice = notice[: notice.index("</li>")]
+        assert 'data-duty="employer">Employer&#39;s duty<' in notice
+        assert "Recommended" not in notice
+        assert "Waiting for the employer" in notice
+        remaining = page.text[page.text.index('id="checklist-remaining"') :]
+        remaining = remaining[: remaining.index("</ul>")]
+        assert 'href="#item-eaeu.travel_document"' in remaining
+        assert 'id="checklist-complete"' not in page.text
+        assert "YYYY-MM-DD" not in page.text
+
+    def test_a_manual_tick_of_the_travel_document_counts(self, kg):
+        sign_in(kg, "kg-citizen")
+        token = csrf(kg, "/jobs/checklist?to=RU")
+        marked = kg.post(
+            "/jobs/checklist/marks",
+            data={"rule": "eaeu.travel_document", "to": "RU", "csrf_token": token},
+            headers=HTML,
+        )
+        assert marked.status_code == 303
+        page = kg.get("/jobs/checklist?to=RU", headers=HTML)
+        assert 'data-rule="eaeu.travel_document" data-status="done"' in page.text
+        remaining = page.text[page.text.index('id="checklist-remaining"') :]
+        assert "#item-eaeu.travel_document" not in remaining[: remaining.index("</ul>")]
 
 
 class TestTheAuthority:

@@ -157,6 +157,20 @@ class TestThePreArrivalNotice:
         assert raised.value.reason == "jobs.notice_invalid"
 
     @pytest.mark.usefixtures("booked")
+    def test_a_consent_given_on_a_russian_page_names_the_authority_in_russian(self, kg, signed):
+        ask = kg.migration.consent_request("RU", language="ru")
+        assert (
+            ask.requester_organisation_name == "Главное управление по вопросам миграции МВД России"
+        )
+        assert (
+            ask.requester_organisation == kg.migration.consent_request("RU").requester_organisation
+        )
+        held = kg.migration.send_pre_arrival(
+            MOVER, signed.contract_id, expected_entry=ENTRY, consent=kg.consent(ask)
+        )
+        assert held.kind == KIND_PRE_ARRIVAL
+
+    @pytest.mark.usefixtures("booked")
     def test_a_new_date_replaces_the_notice(self, kg, ru, signed):
         first = notify(kg, signed)
         second = notify(kg, signed, entry=ENTRY + timedelta(days=2))

@@ -123,8 +123,9 @@ class TestTheContractDocument:
         assert document["worker"]["home_state"] == "KG"
         assert document["worker"]["family_name_latin"] == "ASANOVA"
         assert "national_id" not in document["worker"]
-        assert "95000 RUB a month" in document["text"]["en"]
-        assert "95000 RUB в месяц" in document["text"]["ru"]
+        assert "95,000 RUB a month" in document["text"]["en"]
+        assert "citizen of Kyrgyzstan" in document["text"]["en"]
+        assert "95\u00a0000 RUB в месяц" in document["text"]["ru"]
         assert "2027-12-31" in document["text"]["en"]
 
     def test_needs_the_applicants_identity(self):

@@ -157,7 +157,20 @@ class TestRussia:
         checklist = russia()
         assert item(checklist, "ru.entry.ruid").status == CHECK
         assert item(checklist, "ru.health.oms").status == CHECK
-        assert not item(checklist, "ru.entry.ruid").required
+        # A disputed point the person ticks is theirs to settle: it counts until ticked.
+        assert item(checklist, "ru.entry.ruid").required
+        assert item(checklist, "eaeu.travel_document").required
+        # One the platform completes, or one after arrival, does not.
+        assert not item(checklist, "ru.health.oms").required
+
+    def test_the_employers_duty_is_never_the_workers(self):
+        checklist = russia(progress=Progress(entry=ENTRY, contract=contract()))
+        notice = item(checklist, "ru.employer.notice_signing")
+        assert (notice.rule.party, notice.required, notice.status) == ("employer", False, TODO)
+        notified = russia(
+            progress=Progress(entry=ENTRY, contract=contract(), employer_notified=True)
+        )
+        assert item(notified, "ru.employer.notice_signing").status == DONE
 
     def test_deadlines_count_calendar_and_working_days_from_their_anchor(self):
         checklist = russia(progress=Progress(entry=ENTRY, contract=contract()))
@@ -174,16 +187,22 @@ class TestRussia:
         assert item(nothing, "ru.registration").status == AFTER_ARRIVAL
         assert not nothing.complete_before_moving
         assert {i.rule.id for i in nothing.to_do} == {
-            "eaeu.contract", "ru.health.cover", "eaeu.housing",
+            "eaeu.contract", "ru.health.cover", "eaeu.housing", "eaeu.travel_document",
+            "ru.entry.ruid",
         }  # fmt: skip
-        ready = russia(
-            progress=Progress(
-                entry=ENTRY, contract=contract(), policy_until=date(2026, 7, 1),
-                booking_from=ENTRY,
-            )
+        platform_done = Progress(
+            entry=ENTRY, contract=contract(), policy_until=date(2026, 7, 1), booking_from=ENTRY,
         )  # fmt: skip
-        assert item(ready, "ru.health.cover").status == DONE
-        assert item(ready, "ru.health.cover").action == "insurance"
+        not_yet = russia(progress=platform_done)
+        assert item(not_yet, "ru.health.cover").status == DONE
+        assert item(not_yet, "ru.health.cover").action == "insurance"
+        # Everything the platform can do is done, but the travel document is not ticked.
+        assert not not_yet.complete_before_moving
+        assert {i.rule.id for i in not_yet.to_do} == {"eaeu.travel_document", "ru.entry.ruid"}
+        assert item(not_yet, "eaeu.travel_document").status == CHECK
+        ticked = frozenset({"eaeu.travel_document", "ru.entry.ruid"})
+        ready = russia(progress=replace(platform_done, marks=ticked))
+        assert item(ready, "eaeu.travel_document").status == DONE
         assert ready.complete_before_moving
         assert item(ready, "eaeu.pre_arrival").status == TODO  # recommended, not required
 

@@ -48,6 +48,7 @@ from eaeu.kernel.states import MEMBER_STATES
 from eaeu.services.jobs.checklist import Checklist
 from eaeu.services.jobs.housing import DORMITORY, RENTAL, NewPlace, Place
 from eaeu.services.jobs.insurance import NewProduct, Product
+from eaeu.services.jobs.migration import KIND_PRE_ARRIVAL
 from eaeu.services.jobs.move_errors import ChecklistRefused, MoveError
 from eaeu.services.jobs.move_model import AUTHORITIES, MinimumData, Mover
 from eaeu.services.jobs.service import JobsService
@@ -111,7 +112,7 @@ REASON_TEXT: Final = {
     "jobs.checklist_rule": N_("There is no item with this id that you can mark."),
     "jobs.policy_not_found": N_("You hold no policy with this number."),
     "jobs.booking_not_found": N_("You hold no booking with this number."),
-    "input.date": N_("Enter dates as YYYY-MM-DD."),
+    "input.date": N_("Enter a real date, or choose it in the calendar."),
     "jobs.organisation": N_("Your account does not act for an organisation registered here."),
 }
 STATUS_LABELS: Final = {
@@ -137,6 +138,13 @@ PARTY_LABELS: Final = {
     "worker": N_("You"),
     "employer": N_("The employer"),
     "host": N_("The host (landlord or dormitory)"),
+}
+#: The tag of an item that is another party's legal duty, not the worker's.
+DUTY_LABELS: Final = {"employer": N_("Employer's duty"), "host": N_("Host's duty")}
+#: The status of another party's duty before the journey that is not done yet.
+WAITING_LABELS: Final = {
+    "employer": N_("Waiting for the employer"),
+    "host": N_("Waiting for the host"),
 }
 COVERS_LABELS: Final = {"worker": N_("The worker"), "family": N_("The worker and family")}
 KIND_LABELS: Final = {
@@ -216,6 +224,8 @@ def render(
         "status_labels": STATUS_LABELS,
         "stage_labels": STAGE_LABELS,
         "party_labels": PARTY_LABELS,
+        "duty_labels": DUTY_LABELS,
+        "waiting_labels": WAITING_LABELS,
         "covers_labels": COVERS_LABELS,
         "kind_labels": KIND_LABELS,
         "field_text": FIELD_TEXT,
@@ -978,8 +988,13 @@ def withdraw_place(
 
 
 @router.get("/jobs/migration", response_class=HTMLResponse, include_in_schema=False)
-def migration_page(request: Request, jobs: Jobs, user: Person) -> HTMLResponse:
-    """The person's contracts, the acknowledgments they hold and what a notice needs."""
+def migration_page(request: Request, jobs: Jobs, user: Person, sent: str = "") -> HTMLResponse:
+    """The person's contracts, the acknowledgments they hold and what a notice needs.
+
+    After a notice was sent (``?sent=1``) the page says so; a contract whose pre-arrival
+    notice was acknowledged shows that acknowledgment instead of the button to send it (a
+    notice sent again replaces it, so that stays as a secondary action).
+    """
     mover = mover_of(request, user)
     contracts = jobs.migration.signed_contracts(mover.person_id)
     problems: list[str] = []
@@ -989,6 +1004,7 @@ def migration_page(request: Request, jobs: Jobs, user: Person) -> HTMLResponse:
         except PlatformError as exc:
             problems.append(explained(exc, request.state.language))
     bookings = jobs.housing.held(mover.person_id)
+    acks = jobs.migration.held(mover.person_id)
     today = jobs.ctx.clock.now().date()
     rows = [
         {
@@ -996,13 +1012,27 @@ def migration_page(request: Request, jobs: Jobs, user: Person) -> HTMLResponse:
             "housing": [
                 b for b in bookings if b.destination == facts.destination and b.check_out > today
             ],
+            "pre_arrival": next(
+                (
+                    a
+                    for a in acks
+                    if a.kind == KIND_PRE_ARRIVAL and a.contract_id == facts.contract_id
+                ),
+                None,
+            ),
         }
         for facts in contracts
     ]
+    latest = next((a for a in acks if a.kind == KIND_PRE_ARRIVAL), None)
     return render(
         request,
         "jobs_migration.html",
-        {"rows": rows, "acks": jobs.migration.held(mover.person_id), "problems": problems},
+        {
+            "rows": rows,
+            "acks": acks,
+            "problems": problems,
+            "sent": latest if sent == "1" else None,
+        },
     )
 
 
@@ -1024,7 +1054,7 @@ def _notice_page(
     except MoveError as exc:
         error, status_code = error or explained(exc, request.state.language), 409
     if facts is not None:
-        ask = jobs.migration.consent_request(facts.destination)
+        ask = jobs.migration.consent_request(facts.destination, language=request.state.language)
         if valid_until is not None:
             ask = consent.ConsentRequest(**{**_fields(ask), "valid_until": valid_until})
         preview = _preview(request, user, ask)
@@ -1081,9 +1111,8 @@ def send_notice(
         )  # fmt: skip
     try:
         facts, _ = jobs.migration.ready(mover.person_id, contract)
-        ask = consent.ConsentRequest(
-            **{**_fields(jobs.migration.consent_request(facts.destination)), "valid_until": until}
-        )
+        asked = jobs.migration.consent_request(facts.destination, language=request.state.language)
+        ask = consent.ConsentRequest(**{**_fields(asked), "valid_until": until})
         token = _confirm(request, user, ask, preview_hash, explicit)
         jobs.migration.send_pre_arrival(mover, contract, expected_entry=day, consent=token)
     except PlatformError as exc:
@@ -1092,7 +1121,7 @@ def send_notice(
             valid_until=until if isinstance(exc, ConsentInvalid) else None,
             error=explained(exc, request.state.language), status_code=status_for(exc),
         )  # fmt: skip
-    return RedirectResponse("/jobs/migration?sent=1#acknowledgments", status_code=303)
+    return RedirectResponse("/jobs/migration?sent=1", status_code=303)
 
 
 @router.get("/jobs/migration/received", response_class=HTMLResponse, include_in_schema=False)

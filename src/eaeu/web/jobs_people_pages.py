@@ -44,6 +44,7 @@ from eaeu.services.jobs.people_errors import (
 )
 from eaeu.services.jobs.service import JobsService
 from eaeu.web.auth import SignedIn, accounts, check_csrf, require_user
+from eaeu.web.documents_pages import EXPLAINED
 from eaeu.web.templating import Templates
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +64,16 @@ PART_LABELS: Final = {
     "languages": N_("Your languages"),
     "documents": N_("Your documents (titles and numbers)"),
 }
+#: The same parts as the employer reads them: the applicant's, not "yours".
+APPLICANT_PART_LABELS: Final = {
+    "identity": N_("The applicant's name, date of birth and citizenship"),
+    "contact": N_("The applicant's email address"),
+    "profile": N_("The applicant's CV: headline, summary, occupations, where they live"),
+    "experience": N_("The applicant's work experience"),
+    "education": N_("The applicant's education"),
+    "languages": N_("The applicant's languages"),
+    "documents": N_("The applicant's documents (titles and numbers)"),
+}
 STATUS_LABELS: Final = {
     "not_sent": N_("Not sent"),
     "sent": N_("Sent"),
@@ -74,6 +85,14 @@ STATUS_LABELS: Final = {
     "withdrawn": N_("Withdrawn"),
     "signed": N_("Signed by you"),
 }
+#: The statuses as the employer reads them: an application just sent is new to them.
+EMPLOYER_STATUS_LABELS: Final = {
+    **STATUS_LABELS,
+    "sent": N_("New application"),
+    "signed": N_("Signed by the worker"),
+}
+#: An application's history as the employer reads it.
+EMPLOYER_HISTORY_LABELS: Final = {**EMPLOYER_STATUS_LABELS, "sent": N_("Received")}
 CONTRACT_LABELS: Final = {
     "offered": N_("Waiting for the worker's signature"),
     "signed": N_("Signed by the worker, not yet delivered"),
@@ -93,6 +112,40 @@ FIELD_LABELS: Final = {
     "occupations": N_("Occupations (ISCO-08)"),
     "locality": N_("Where you live"),
     "letter": N_("Covering letter"),
+}
+#: The employer's reading of the worker's fields (the worker reads "Where you live").
+APPLICANT_FIELD_LABELS: Final = {**FIELD_LABELS, "locality": N_("Lives in")}
+#: The pay as a sentence, by period.
+PAY_TEXT: Final = {
+    "month": N_("%(amount)s %(currency)s a month"),
+    "hour": N_("%(amount)s %(currency)s an hour"),
+    "day": N_("%(amount)s %(currency)s a day"),
+    "year": N_("%(amount)s %(currency)s a year"),
+}
+#: Languages a CV may name, by ISO 639-1 code, with their English and Russian names.
+LANGUAGE_NAMES: Final = {
+    "ru": ("Russian", "русский"),
+    "hy": ("Armenian", "армянский"),
+    "be": ("Belarusian", "белорусский"),
+    "kk": ("Kazakh", "казахский"),
+    "ky": ("Kyrgyz", "киргизский"),
+    "en": ("English", "английский"),
+    "az": ("Azerbaijani", "азербайджанский"),
+    "ar": ("Arabic", "арабский"),
+    "zh": ("Chinese", "китайский"),
+    "fr": ("French", "французский"),
+    "ka": ("Georgian", "грузинский"),
+    "de": ("German", "немецкий"),
+    "it": ("Italian", "итальянский"),
+    "ja": ("Japanese", "японский"),
+    "ko": ("Korean", "корейский"),
+    "ro": ("Romanian", "румынский"),
+    "es": ("Spanish", "испанский"),
+    "tg": ("Tajik", "таджикский"),
+    "tr": ("Turkish", "турецкий"),
+    "tk": ("Turkmen", "туркменский"),
+    "uk": ("Ukrainian", "украинский"),
+    "uz": ("Uzbek", "узбекский"),
 }
 #: What a person reads for each refusal.
 REASON_TEXT: Final = {
@@ -217,19 +270,52 @@ def helpers(language: str) -> dict[str, Any]:
     def when(value: datetime | None) -> str:
         return value.astimezone(UTC).strftime("%d.%m.%Y %H:%M UTC") if value else ""
 
+    def language_name(code: str) -> str:
+        names = LANGUAGE_NAMES.get(code)
+        return (names[1] if language == "ru" else names[0]) if names else code
+
+    def number(value: int | str) -> str:
+        return group_digits(value, language)
+
+    options = sorted(LANGUAGE_NAMES, key=language_name)
+
     return {
         "state": state,
         "purpose": purpose,
         "category": category,
         "text": text,
         "when": when,
+        "language_name": language_name,
+        "language_options": options,
+        "number": number,
+        "explained": EXPLAINED,
+        "pay_text": PAY_TEXT,
         "part_labels": PART_LABELS,
+        "applicant_part_labels": APPLICANT_PART_LABELS,
         "status_labels": STATUS_LABELS,
+        "employer_status_labels": EMPLOYER_STATUS_LABELS,
+        "employer_history_labels": EMPLOYER_HISTORY_LABELS,
+        "applicant_field_labels": APPLICANT_FIELD_LABELS,
         "contract_labels": CONTRACT_LABELS,
         "field_labels": FIELD_LABELS,
         "reason_text": REASON_TEXT,
         "levels": LEVELS,
     }
+
+
+def group_digits(value: int | str, language: str) -> str:
+    """Write a whole number with its thousands grouped as ``language`` does.
+
+    English groups with commas (``110,000``), Russian with a no-break space
+    (``110 000``), so the number never breaks across lines. Anything that is not a
+    whole number comes back unchanged.
+    """
+    text = str(value)
+    digits = text.lstrip("-")
+    if not digits.isdigit():
+        return text
+    grouped = f"{int(digits):,}".replace(",", "\u00a0" if language == "ru" else ",")
+    return f"-{grouped}" if text.startswith("-") else grouped
 
 
 def _local(user: SignedIn) -> None:

@@ -25,36 +25,63 @@ under the consent that home node issued (``_cover_foreign``). Once the person wi
 that consent the guard refuses every further answer, and the employer's node closes the
 application and drops the fields it received. The person's withdrawal of an application
 travels the other way under the same consent (``jobs.application.withdrawn``).
+
+This module is the person's side and the facade the pages use. The employer's side is
+:mod:`.employer_applications`, the exchange handlers are :mod:`.application_messages`, and
+the rows and views all three share are :mod:`.application_records`; their public names are
+re-exported here.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Date, String, column, select, table
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eaeu.consent import handlers as consent_handlers
-from eaeu.consent import received, records, tokens
+from eaeu.consent import records
 from eaeu.consent.errors import ConsentInvalid, ConsentRefused
 from eaeu.consent.messages import GRANTED
 from eaeu.consent.messages import SERVICE as CONSENT_SERVICE
-from eaeu.consent.model import MAX_VALIDITY, PERIODIC, ConsentTerms, organisation_ref
+from eaeu.consent.model import PERIODIC, ConsentTerms
 from eaeu.consent.policy import TransferPolicy, load_policy
 from eaeu.exchange.errors import MessageRefused, PeerUnavailable
-from eaeu.exchange.node import Handler, Incoming
+from eaeu.exchange.node import Handler
 from eaeu.identity.accounts import Accounts
 from eaeu.identity.model import Person
-from eaeu.kernel.clock import utc
 from eaeu.kernel.ids import uuid7
 from eaeu.kernel.log import get_logger
+from eaeu.services.jobs.application_messages import ApplicationMessages
+from eaeu.services.jobs.application_records import (
+    PURPOSE,
+    STATUS,
+    SUBMIT,
+    VERSION,
+    WITHDRAWN_MESSAGE,
+    aware,
+    consent_until,
+    consented,
+    dumps,
+    employer_reference,
+    employer_row,
+    exchange_of,
+    find_vacancy,
+    load,
+    record_event,
+    refusal_detail,
+    split,
+    to_application,
+    to_cv,
+    worker_row,
+)
 from eaeu.services.jobs.context import SERVICE, JobsContext
+from eaeu.services.jobs.employer_applications import EmployerApplications
 from eaeu.services.jobs.people_errors import (
     ApplicationConflict,
     ApplicationInvalid,
@@ -63,9 +90,7 @@ from eaeu.services.jobs.people_errors import (
 from eaeu.services.jobs.people_model import (
     ANSWERS,
     CLOSED,
-    INVITED,
     NOT_SENT,
-    OFFER,
     PARTS,
     SENT,
     VIEWED,
@@ -81,44 +106,15 @@ from eaeu.services.jobs.people_model import (
     as_dict,
     check_cv,
 )
-from eaeu.services.jobs.people_orm import ApplicationEventRow, ApplicationRow, CvRow
+from eaeu.services.jobs.people_orm import ApplicationRow, CvRow
 
 logger = get_logger("eaeu.jobs.applications")
-
-PURPOSE: Final = "jobs.application"
-SUBMIT: Final = "jobs.application.submit"
-STATUS: Final = "jobs.application.status"
-WITHDRAWN_MESSAGE: Final = "jobs.application.withdrawn"
-#: The version of the application payload.
-VERSION: Final = 1
 
 #: How long the application consent lasts, and how long the employer may keep the data.
 CONSENT_DAYS: Final = 180
 DATA_LIFE_DAYS: Final = 180
 
-_MAX_TEXT = 4000
-_MAX_MESSAGE = 2000
-_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
-_LISTING_DAYS = 90
-
-# The vacancy columns every slice may read (the table belongs to :mod:`.vacancies`).
-_VACANCIES = table(
-    "jobs_vacancies",
-    column("id", String),
-    column("origin", String),
-    column("title", String),
-    column("employer_ref", String),
-    column("employer_name", String),
-    column("locality", String),
-    column("region", String),
-    column("isco", String),
-    column("status", String),
-    column("valid_through", Date),
-    column("last_confirmed", Date),
-)
-
-
-# -- applications ---------------------------------------------------------------------------
+_MAX_TEXT: Final = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +157,18 @@ class Sent:
 
 
 class Applications:
-    """CVs on the home node, consented applications and their statuses."""
+    """CVs on the home node, consented applications and their statuses.
+
+    Attributes:
+        employer: the employer's side (see :mod:`.employer_applications`).
+        messages: the exchange handlers (see :mod:`.application_messages`).
+    """
 
     def __init__(self, ctx: JobsContext, policy: TransferPolicy | None = None) -> None:
         self.ctx = ctx
         self._policy = policy
+        self.employer = EmployerApplications(ctx)
+        self.messages = ApplicationMessages(ctx)
 
     def __repr__(self) -> str:
         return f"Applications(state={self.ctx.state!r})"
@@ -179,11 +182,7 @@ class Applications:
 
     def handlers(self) -> dict[str, Handler]:
         """The exchange handlers of this part (message type → handler)."""
-        return {
-            SUBMIT: self._on_submit,
-            STATUS: self._on_status,
-            WITHDRAWN_MESSAGE: self._on_withdrawn,
-        }
+        return self.messages.handlers()
 
     # -- CVs ---------------------------------------------------------------------------------
 
@@ -191,7 +190,7 @@ class Applications:
         """The person's CV, or ``None``."""
         with self.ctx.uow() as uow:
             row = uow.session.get(CvRow, person_id)
-            return None if row is None else _cv(row)
+            return None if row is None else to_cv(row)
 
     def save_cv(self, cv: Cv) -> Cv:
         """Check and keep a person's CV (replacing the one before).
@@ -208,13 +207,13 @@ class Applications:
                 uow.session.add(row)
             row.headline, row.summary, row.locality = cv.headline, cv.summary, cv.locality
             row.occupations = ",".join(cv.occupations)
-            row.experience = _dumps([as_dict(e) for e in cv.experience])
-            row.education = _dumps([as_dict(e) for e in cv.education])
-            row.languages = _dumps([as_dict(e) for e in cv.languages])
-            row.documents = _dumps([as_dict(e) for e in cv.documents])
+            row.experience = dumps([as_dict(e) for e in cv.experience])
+            row.education = dumps([as_dict(e) for e in cv.education])
+            row.languages = dumps([as_dict(e) for e in cv.languages])
+            row.documents = dumps([as_dict(e) for e in cv.documents])
             row.searchable, row.updated_at = cv.searchable, now
             uow.commit()
-            saved = _cv(row)
+            saved = to_cv(row)
         logger.info("jobs.cv.saved", searchable=cv.searchable)
         return saved
 
@@ -234,7 +233,7 @@ class Applications:
         found: list[Cv] = []
         with self.ctx.uow() as uow:
             for row in uow.session.scalars(query):
-                cv = _cv(row)
+                cv = to_cv(row)
                 if occupation and not any(c.startswith(occupation) for c in cv.occupations):
                     continue
                 if language and language not in {item.code for item in cv.languages}:
@@ -262,7 +261,7 @@ class Applications:
             ApplicationInvalid: there is no such vacancy here (``jobs.vacancy_not_found``).
         """
         with self.ctx.uow() as uow:
-            found = _vacancy(uow.session, vacancy_id, self.ctx.clock.now().date())
+            found = find_vacancy(uow.session, vacancy_id, self.ctx.clock.now().date())
         if found is None:
             raise ApplicationNotFound(
                 "There is no vacancy with this id.", reason="jobs.vacancy_not_found"
@@ -309,7 +308,7 @@ class Applications:
     def _consent_preview(
         self, vacancy: VacancyRef, categories: tuple[str, ...], until: datetime, language: str
     ) -> consent_handlers.Preview:
-        exchange = self._exchange()
+        exchange = exchange_of(self.ctx)
         if not self.ctx.participates(vacancy.origin):
             raise ApplicationConflict(
                 "The vacancy's state does not take part in the jobs service now.",
@@ -381,7 +380,7 @@ class Applications:
         with self.ctx.uow() as uow:
             consent_id = token = None
             if not local:
-                exchange = self._exchange()
+                exchange = exchange_of(self.ctx)
                 assert shown.consent is not None  # noqa: S101 - a foreign vacancy has one
                 terms = ConsentTerms(
                     subject_id=person_id,
@@ -420,7 +419,7 @@ class Applications:
                 employer_side=local,
                 person_id=person_id,
                 status=SENT if local else NOT_SENT,
-                payload=_dumps(shown.payload),
+                payload=dumps(shown.payload),
                 categories=",".join(shown.categories),
                 consent_id=consent_id,
                 consent_token=token,
@@ -434,7 +433,7 @@ class Applications:
             except IntegrityError:
                 raise _applied_before() from None
             if local:
-                _event(uow.session, row, SENT, "worker", None, now)
+                record_event(uow.session, row, SENT, "worker", None, now)
             uow.commit()
         logger.info("jobs.application.created", destination=vacancy.origin, local=local)
         if local:
@@ -454,7 +453,7 @@ class Applications:
         return self._send(application_id, person_id)
 
     def _send(self, application_id: str, person_id: str) -> Sent:
-        exchange = self._exchange()
+        exchange = exchange_of(self.ctx)
         with self.ctx.uow() as uow:
             row = uow.session.get(ApplicationRow, application_id)
             assert row is not None  # noqa: S101 - the caller found it
@@ -466,7 +465,7 @@ class Applications:
                 "fields": json.loads(row.payload),
             }
             destination, token = row.destination, row.consent_token
-            categories = _split(row.categories)
+            categories = split(row.categories)
         reason = detail = None
         try:
             delivered = exchange.request(
@@ -483,7 +482,7 @@ class Applications:
             reason = exc.reason
         except MessageRefused as exc:
             reason = exc.reason
-            detail = exc.text.en if isinstance(exc, ConsentRefused) else _detail(exc.message)
+            detail = exc.text.en if isinstance(exc, ConsentRefused) else refusal_detail(exc.message)
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             row = uow.session.get(ApplicationRow, application_id, with_for_update=True)
@@ -493,7 +492,7 @@ class Applications:
                 status = str(answer.get("status") or SENT)
                 row.status = status if status in {SENT, VIEWED} else SENT
                 row.sent_at, row.last_error = now, None
-                _event(uow.session, row, SENT, "worker", None, now)
+                record_event(uow.session, row, SENT, "worker", None, now)
             else:
                 row.last_error = reason
             row.updated_at = now
@@ -519,14 +518,14 @@ class Applications:
         """
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
-            row = _worker_row(uow.session, application_id, person_id, lock=True)
+            row = worker_row(uow.session, application_id, person_id, lock=True)
             if row.status in CLOSED:
                 raise ApplicationConflict(
                     "This application is already closed.", reason="jobs.application_closed"
                 )
             sent = row.status != NOT_SENT
             row.status, row.updated_at = WITHDRAWN, now
-            _event(uow.session, row, WITHDRAWN, "worker", None, now)
+            record_event(uow.session, row, WITHDRAWN, "worker", None, now)
             if sent and not row.employer_side:
                 self._tell_employer(uow.session, row, now)
             uow.commit()
@@ -536,7 +535,7 @@ class Applications:
     def _tell_employer(self, session: Session, row: ApplicationRow, now: datetime) -> None:
         try:
             # The guard refuses before anything is written, so the withdrawal still commits.
-            self._exchange().enqueue(
+            exchange_of(self.ctx).enqueue(
                 session,
                 row.destination,
                 SERVICE,
@@ -558,7 +557,7 @@ class Applications:
                 .where(ApplicationRow.person_id == person_id, ApplicationRow.worker_side.is_(True))
                 .order_by(ApplicationRow.created_at.desc())
             )
-            return [_application(row) for row in rows]
+            return [to_application(row) for row in rows]
 
     def application(
         self, application_id: str, *, person_id: str | None = None, employer_ref: str | None = None
@@ -569,90 +568,23 @@ class Applications:
             ApplicationNotFound: it does not exist or is neither's.
         """
         with self.ctx.uow() as uow:
-            row = uow.session.get(ApplicationRow, application_id)
-            if row is None or not _visible(row, person_id, employer_ref):
-                raise ApplicationNotFound("You have no application with this reference.")
-            return _application(row, _history(uow.session, row.id))
+            return load(uow.session, application_id, person_id, employer_ref)
 
-    # -- the employer's node -------------------------------------------------------------------
+    # -- the employer's node (see :mod:`.employer_applications`) -----------------------------
 
     def for_employer(self, employer_ref: str) -> list[Application]:
         """The applications to an employer's vacancies, newest first (closing revoked ones)."""
-        self._close_revoked(employer_ref)
-        with self.ctx.uow() as uow:
-            rows = uow.session.scalars(
-                select(ApplicationRow)
-                .where(
-                    ApplicationRow.employer_ref == employer_ref,
-                    ApplicationRow.employer_side.is_(True),
-                    ApplicationRow.status != NOT_SENT,
-                )
-                .order_by(ApplicationRow.updated_at.desc())
-            )
-            return [_application(row) for row in rows]
+        return self.employer.for_employer(employer_ref)
 
     def open_for_employer(self, application_id: str, employer_ref: str) -> Application:
-        """An application as its employer sees it; the first look marks it ``viewed``.
-
-        Raises:
-            ApplicationNotFound: not this employer's.
-        """
-        self._close_revoked(employer_ref)
-        current = self.application(application_id, employer_ref=employer_ref)
-        if current.status == SENT:
-            try:
-                self.answer(application_id, employer_ref, VIEWED)
-            except ApplicationConflict as exc:
-                logger.info("jobs.application.view_not_told", reason=exc.reason)
-        return self.application(application_id, employer_ref=employer_ref)
+        """An application as its employer sees it; the first look marks it ``viewed``."""
+        return self.employer.open_for_employer(application_id, employer_ref)
 
     def answer(
         self, application_id: str, employer_ref: str, status: str, note: str = ""
     ) -> Application:
-        """Record an employer's answer (viewed, invited, rejected); tell the applicant.
-
-        Raises:
-            ApplicationNotFound: not this employer's.
-            ApplicationInvalid: an unknown answer, or a message that is too long.
-            ApplicationConflict: the application is closed; or the applicant withdrew the
-                consent (``jobs.consent_withdrawn``: the application is closed now).
-        """
-        if status not in ANSWERS:
-            raise ApplicationInvalid("This is not an answer to an application.")
-        note = note.strip()
-        if len(note) > _MAX_MESSAGE:
-            raise ApplicationInvalid(
-                f"The message is too long (at most {_MAX_MESSAGE} characters)."
-            )
-        if status == INVITED and not note:
-            raise ApplicationInvalid(
-                "Write the invitation: when and where, or how the interview will be held.",
-                reason="jobs.message_missing",
-            )
-        now = self.ctx.clock.now()
-        try:
-            with self.ctx.uow() as uow:
-                row = _employer_row(uow.session, application_id, employer_ref, lock=True)
-                if row.status in CLOSED or row.status == OFFER:
-                    raise ApplicationConflict(
-                        "This application can no longer be answered.",
-                        reason="jobs.application_closed",
-                    )
-                row.status, row.updated_at = status, now
-                if status != VIEWED:
-                    row.message = note or None
-                _event(uow.session, row, status, "employer", note or None, now)
-                self.notify_worker(uow.session, row, {"status": status, "message": note or None})
-                uow.commit()
-        except ConsentRefused as exc:
-            self._closed_by_revocation(application_id, exc)
-            raise ApplicationConflict(
-                "The applicant withdrew their consent, so the application is closed and their "
-                "data deleted.",
-                reason="jobs.consent_withdrawn",
-            ) from None
-        logger.info("jobs.application.answered", status=status)
-        return self.application(application_id, employer_ref=employer_ref)
+        """Record an employer's answer; tell the applicant (see :class:`EmployerApplications`)."""
+        return self.employer.answer(application_id, employer_ref, status, note)
 
     def notify_worker(
         self,
@@ -663,182 +595,12 @@ class Applications:
         message_type: str = STATUS,
         categories: tuple[str, ...] = ("employment",),
     ) -> None:
-        """Tell the worker's home node of a step, in the caller's transaction (outbox).
-
-        Nothing is sent for an application that never left this node.
-
-        Raises:
-            ConsentRefused: the applicant's consent no longer allows it.
-        """
-        if row.worker_side:
-            return
-        self._exchange().enqueue(
-            session,
-            row.worker_state,
-            SERVICE,
-            message_type,
-            {"application_id": row.id, "at": self.ctx.clock.now().isoformat(), **body},
-            personal=True,
-            consent=row.consent_token,
-            purpose=PURPOSE,
-            categories=categories,
+        """Tell the worker's home node of a step, in the caller's transaction (outbox)."""
+        self.employer.notify_worker(
+            session, row, body, message_type=message_type, categories=categories
         )
-
-    def _close_revoked(self, employer_ref: str) -> None:
-        """Close the employer's applications whose consent the applicant withdrew."""
-        with self.ctx.uow() as uow:
-            rows = uow.session.scalars(
-                select(ApplicationRow).where(
-                    ApplicationRow.employer_ref == employer_ref,
-                    ApplicationRow.employer_side.is_(True),
-                    ApplicationRow.worker_side.is_(False),
-                    ApplicationRow.consent_id.is_not(None),
-                    ApplicationRow.payload != "{}",
-                )
-            ).all()
-            closed = 0
-            for row in rows:
-                assert row.consent_id is not None  # noqa: S101 - filtered above
-                if received.is_revoked(uow.session, row.consent_id, row.worker_state):
-                    _wipe(uow.session, row, self.ctx.clock.now())
-                    closed += 1
-            if closed:
-                uow.commit()
-                logger.info("jobs.application.closed_by_revocation", count=closed)
-
-    def _closed_by_revocation(self, application_id: str, exc: ConsentRefused) -> None:
-        if exc.reason not in {"consent.revoked", "consent.expired"}:
-            return
-        with self.ctx.uow() as uow:
-            row = uow.session.get(ApplicationRow, application_id, with_for_update=True)
-            if row is not None:
-                _wipe(uow.session, row, self.ctx.clock.now())
-                uow.commit()
-
-    # -- exchange handlers ----------------------------------------------------------------------
-
-    def _on_submit(self, incoming: Incoming) -> dict[str, Any]:
-        body = incoming.payload
-        session = incoming.session
-        if not isinstance(body, dict) or body.get("v") != VERSION:
-            raise MessageRefused("the application is malformed", reason="jobs.malformed")
-        application_id, vacancy_id = body.get("application_id"), body.get("vacancy_id")
-        fields = body.get("fields")
-        if (
-            not isinstance(application_id, str)
-            or not _ID.fullmatch(application_id)
-            or not isinstance(vacancy_id, str)
-            or not isinstance(fields, dict)
-            or not set(fields) <= set(PARTS) | {"letter"}
-            or body.get("worker_state") != incoming.sender_state
-            or len(json.dumps(fields)) > 64_000  # noqa: PLR2004
-        ):
-            raise MessageRefused("the application is malformed", reason="jobs.malformed")
-        claims = consented(incoming)
-        vacancy = _vacancy(session, vacancy_id, incoming.at.date())
-        if vacancy is None or vacancy.origin != self.ctx.state:
-            raise MessageRefused(
-                "this node has no such vacancy of its own", reason="jobs.vacancy_not_found"
-            )
-        if claims.requester_organisation != vacancy.employer_ref:
-            raise MessageRefused(
-                "the consent does not name the vacancy's employer", reason="jobs.wrong_employer"
-            )
-        existing = session.get(ApplicationRow, application_id)
-        if existing is not None:
-            # A retry of an application that arrived before (its answer was lost).
-            if existing.consent_id != claims.consent_id:
-                raise MessageRefused(
-                    "an application with this id exists", reason="jobs.application_exists"
-                )
-            return {"status": existing.status}
-        if not vacancy.listed:
-            raise MessageRefused("the vacancy is no longer open", reason="jobs.vacancy_closed")
-        row = ApplicationRow(
-            id=application_id,
-            vacancy_id=vacancy.id,
-            destination=self.ctx.state,
-            employer_ref=vacancy.employer_ref,
-            employer_name=vacancy.employer_name,
-            title=vacancy.title,
-            locality=vacancy.locality,
-            worker_state=incoming.sender_state,
-            worker_side=False,
-            employer_side=True,
-            person_id=None,
-            status=SENT,
-            payload=_dumps(fields),
-            categories=",".join(incoming.envelope.categories),
-            consent_id=claims.consent_id,
-            consent_token=incoming.envelope.consent,
-            created_at=incoming.at,
-            sent_at=incoming.at,
-            updated_at=incoming.at,
-        )
-        session.add(row)
-        session.flush()
-        _event(session, row, SENT, "worker", None, incoming.at)
-        logger.info("jobs.application.received", sender=incoming.sender_state)
-        return {"status": SENT}
-
-    def _incoming_row(self, incoming: Incoming) -> ApplicationRow | None:
-        """The application an incoming step is about, if its consent is the application's."""
-        body = incoming.payload
-        if not isinstance(body, dict) or not isinstance(body.get("application_id"), str):
-            raise MessageRefused("the message is malformed", reason="jobs.malformed")
-        claims = consented(incoming)
-        row = incoming.session.get(ApplicationRow, body["application_id"], with_for_update=True)
-        if row is None or row.consent_id != claims.consent_id:
-            raise MessageRefused(
-                "this node has no such application", reason="jobs.application_not_found"
-            )
-        return row
-
-    def _on_status(self, incoming: Incoming) -> dict[str, Any]:
-        row = self._incoming_row(incoming)
-        assert row is not None  # noqa: S101 - refused above otherwise
-        body = incoming.payload
-        status, note = body.get("status"), body.get("message")
-        if (
-            not row.worker_side
-            or row.destination != incoming.sender_state
-            or status not in ANSWERS
-            or not (note is None or (isinstance(note, str) and len(note) <= _MAX_MESSAGE))
-        ):
-            raise MessageRefused("the status is malformed", reason="jobs.malformed")
-        if row.status in CLOSED or row.status == OFFER:
-            # Crossed with the person's withdrawal: the answer changes nothing now.
-            logger.info("jobs.application.status_ignored", status=status)
-            return {"ignored": True}
-        if status != VIEWED or row.status in {SENT, NOT_SENT}:
-            row.status = status
-        if status != VIEWED:
-            row.message = note
-        row.updated_at = incoming.at
-        _event(incoming.session, row, status, "employer", note, incoming.at)
-        logger.info("jobs.application.status_received", status=status)
-        return {"status": row.status}
-
-    def _on_withdrawn(self, incoming: Incoming) -> dict[str, Any]:
-        row = self._incoming_row(incoming)
-        assert row is not None  # noqa: S101 - refused above otherwise
-        if not row.employer_side or row.worker_state != incoming.sender_state:
-            raise MessageRefused("the message is malformed", reason="jobs.malformed")
-        if row.status not in CLOSED:
-            row.status, row.updated_at = WITHDRAWN, incoming.at
-            _event(incoming.session, row, WITHDRAWN, "worker", None, incoming.at)
-        logger.info("jobs.application.withdrawal_received")
-        return {"status": row.status}
 
     # -- helpers -----------------------------------------------------------------------------
-
-    def _exchange(self) -> Any:
-        if self.ctx.exchange is None:
-            raise ApplicationConflict(
-                "This node does not exchange data with other states.",
-                reason="jobs.exchange_unavailable",
-            )
-        return self.ctx.exchange
 
     def _refuse_twice(self, person_id: str, vacancy_id: str) -> None:
         with self.ctx.uow() as uow:
@@ -881,27 +643,6 @@ class Applications:
         return payload
 
 
-# -- rows and views ---------------------------------------------------------------------------
-
-
-def consented(incoming: Incoming) -> tokens.ConsentClaims:
-    """The claims of the consent an incoming personal-data message travelled under.
-
-    The exchange's guard verified the token before the handler runs, but only for an
-    encrypted (personal) envelope: a message of this part that arrives in clear, or without
-    a consent, is refused, so that nothing here rests on a token nobody checked.
-
-    Raises:
-        MessageRefused: ``jobs.not_consented``.
-    """
-    if incoming.envelope.encrypted is None or not incoming.envelope.consent:
-        raise MessageRefused(
-            "this message carries personal data and must travel under a consent",
-            reason="jobs.not_consented",
-        )
-    return tokens.peek(incoming.envelope.consent)
-
-
 def _parts(parts: Sequence[str]) -> tuple[str, ...]:
     chosen = {part.strip() for part in parts if part.strip()}
     if not chosen:
@@ -924,191 +665,6 @@ def _applied_before() -> ApplicationConflict:
     )
 
 
-def _visible(row: ApplicationRow, person_id: str | None, employer_ref: str | None) -> bool:
-    if person_id is not None and row.worker_side and row.person_id == person_id:
-        return True
-    return (
-        employer_ref is not None
-        and row.employer_side
-        and row.employer_ref == employer_ref
-        and row.status != NOT_SENT
-    )
-
-
-def _worker_row(
-    session: Session, application_id: str, person_id: str, *, lock: bool
-) -> ApplicationRow:
-    row = session.get(ApplicationRow, application_id, with_for_update=lock)
-    if row is None or not _visible(row, person_id, None):
-        raise ApplicationNotFound("You have no application with this reference.")
-    return row
-
-
-def _employer_row(
-    session: Session, application_id: str, employer_ref: str, *, lock: bool
-) -> ApplicationRow:
-    row = session.get(ApplicationRow, application_id, with_for_update=lock)
-    if row is None or not _visible(row, None, employer_ref):
-        raise ApplicationNotFound("Your organisation has no application with this reference.")
-    return row
-
-
-def employer_row(session: Session, application_id: str, employer_ref: str) -> ApplicationRow:
-    """The application row an employer may act on, locked (for :mod:`.contracts`).
-
-    Raises:
-        ApplicationNotFound: not this employer's.
-    """
-    return _employer_row(session, application_id, employer_ref, lock=True)
-
-
-def worker_row(session: Session, application_id: str, person_id: str) -> ApplicationRow:
-    """The application row of a person, locked (for :mod:`.contracts`).
-
-    Raises:
-        ApplicationNotFound: not the person's.
-    """
-    return _worker_row(session, application_id, person_id, lock=True)
-
-
-def record_event(
-    session: Session, row: ApplicationRow, status: str, actor: str, note: str | None, at: datetime
-) -> None:
-    """Append a step to an application's history (for :mod:`.contracts`)."""
-    _event(session, row, status, actor, note, at)
-
-
-def _event(
-    session: Session, row: ApplicationRow, status: str, actor: str, note: str | None, at: datetime
-) -> None:
-    session.add(
-        ApplicationEventRow(
-            id=str(uuid7()), application_id=row.id, at=at, status=status, actor=actor, note=note
-        )
-    )
-
-
-def _wipe(session: Session, row: ApplicationRow, now: datetime) -> None:
-    """Close an application whose consent was withdrawn and delete the fields received."""
-    row.payload, row.message, row.offer = "{}", None, None
-    if row.status not in CLOSED:
-        row.status = WITHDRAWN
-        _event(session, row, WITHDRAWN, "worker", None, now)
-    row.updated_at = now
-    session.flush()
-
-
-def _history(session: Session, application_id: str) -> tuple[Event, ...]:
-    rows = session.scalars(
-        select(ApplicationEventRow)
-        .where(ApplicationEventRow.application_id == application_id)
-        .order_by(ApplicationEventRow.at, ApplicationEventRow.id)
-    )
-    return tuple(Event(aware(r.at), r.status, r.actor, r.note) for r in rows)
-
-
-def _application(row: ApplicationRow, history: tuple[Event, ...] = ()) -> Application:
-    return Application(
-        id=row.id,
-        vacancy_id=row.vacancy_id,
-        destination=row.destination,
-        employer_ref=row.employer_ref,
-        employer_name=row.employer_name,
-        title=row.title,
-        locality=row.locality,
-        worker_state=row.worker_state,
-        worker_side=row.worker_side,
-        employer_side=row.employer_side,
-        person_id=row.person_id,
-        status=row.status,
-        payload=json.loads(row.payload),
-        categories=_split(row.categories),
-        consent_id=row.consent_id,
-        message=row.message,
-        offer=json.loads(row.offer) if row.offer else None,
-        last_error=row.last_error,
-        created_at=aware(row.created_at),
-        sent_at=aware(row.sent_at) if row.sent_at else None,
-        updated_at=aware(row.updated_at),
-        history=history,
-    )
-
-
-def _vacancy(session: Session, vacancy_id: str, today: date) -> VacancyRef | None:
-    found = (
-        session.execute(select(_VACANCIES).where(_VACANCIES.c.id == vacancy_id)).mappings().first()
-    )
-    if found is None:
-        return None
-    listed = (
-        found["status"] == "active"
-        and found["valid_through"] is not None
-        and found["valid_through"] >= today
-        and found["last_confirmed"] is not None
-        and found["last_confirmed"] >= today - timedelta(days=_LISTING_DAYS)
-    )
-    return VacancyRef(
-        id=found["id"],
-        origin=found["origin"],
-        title=found["title"],
-        employer_ref=found["employer_ref"],
-        employer_name=found["employer_name"],
-        locality=found["locality"] or found["region"] or "",
-        isco=found["isco"],
-        listed=listed,
-    )
-
-
-def employer_reference(state: str, kind: str, legal_id: str) -> str:
-    """An organisation's reference as vacancies and consents name it (``RU-OGRN-…``)."""
-    return organisation_ref(state, kind, legal_id)
-
-
-def _cv(row: CvRow) -> Cv:
-    return Cv(
-        person_id=row.person_id,
-        headline=row.headline,
-        summary=row.summary,
-        occupations=_split(row.occupations),
-        experience=tuple(Experience(**e) for e in json.loads(row.experience)),
-        education=tuple(Education(**e) for e in json.loads(row.education)),
-        languages=tuple(Language(**e) for e in json.loads(row.languages)),
-        documents=tuple(CvDocument(**e) for e in json.loads(row.documents)),
-        locality=row.locality,
-        searchable=row.searchable,
-        updated_at=aware(row.updated_at),
-    )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(value.split(",")) if value else ()
-
-
-def _detail(message: str) -> str:
-    _, sep, rest = message.partition(" refused the message: ")
-    return rest if sep else message
-
-
-def aware(value: datetime) -> datetime:
-    """``value`` as an aware UTC datetime (SQLite returns stored UTC times naive)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def consent_until(now: datetime, value: str) -> datetime | None:
-    """The consent end a form carried back from the preview, if it is a sensible one."""
-    try:
-        until = utc(datetime.fromisoformat(value))
-    except (ValueError, TypeError):
-        return None
-    if until <= now or until - now > MAX_VALIDITY:
-        return None
-    return until
-
-
 __all__ = [
     "ANSWERS",
     "CLOSED",
@@ -1116,6 +672,7 @@ __all__ = [
     "PURPOSE",
     "STATUS",
     "SUBMIT",
+    "WITHDRAWN_MESSAGE",
     "Application",
     "Applications",
     "ApplyPreview",
@@ -1127,5 +684,12 @@ __all__ = [
     "Language",
     "Sent",
     "VacancyRef",
+    "aware",
     "check_cv",
+    "consent_until",
+    "consented",
+    "employer_reference",
+    "employer_row",
+    "record_event",
+    "worker_row",
 ]

@@ -14,7 +14,12 @@ completes it: a platform action (``contract``, ``insurance``, ``housing``, ``pre
 each rule in force on that day and gives every item a status from what the person has done
 (:class:`Progress`): ``done``, ``todo``, ``after_arrival`` (with its due date when the entry
 date is known) or ``check``. The checklist is **complete before moving** when every item due
-before the journey that is the worker's own and required is done. :class:`Checklists` builds
+before the journey that is the worker's own and required is done. A disputed point that
+the person ticks themself (which document to travel with, the entry application) counts
+too: the platform cannot settle it, so the person's tick — after checking with the
+authority — is what says it is done; until then it is shown as "check with the authority"
+and keeps the checklist from reading "ready to move". Duties of the employer or the host
+are shown with their status but never count as the worker's. :class:`Checklists` builds
 the progress of a person of this node from their contracts, policies, bookings,
 acknowledgments and ticks.
 """
@@ -200,7 +205,8 @@ class Item:
         due: the due date, when its anchor is known.
         conditional: it applies only to certain occupations, and the occupation is unknown.
         required: it must be done before moving (the worker's own, due before the journey,
-            neither optional nor disputed).
+            not optional, not limited to occupations the person may not have, and either
+            settled or a disputed point the person ticks once they have checked it).
         action: the platform action that completes it (``insurance``…), if any.
     """
 
@@ -291,8 +297,8 @@ def generate(
             rule.stage == "before_travel"
             and rule.party == "worker"
             and not rule.optional
-            and not rule.check_with_authority
             and not conditional
+            and (not rule.check_with_authority or rule.completed_by == "manual")
         )
         if done:
             status = DONE

@@ -25,10 +25,11 @@ contract as ``signed`` with the reason and sends it again on :meth:`Contracts.re
 
 A contract for a vacancy of the person's own state is made, signed and validated on one
 node; nothing crosses a border and no consent is needed.
-"""
 
-# The contract's Russian text is this module's data; Cyrillic letters are meant.
-# ruff: noqa: RUF001
+The contract document — its terms, JSON, text and the checks of its signatures — is
+:mod:`.contract_document`, and the exchange handlers are :mod:`.contract_messages`; their
+public names are re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -50,231 +51,62 @@ from eaeu.consent.messages import SERVICE as CONSENT_SERVICE
 from eaeu.consent.model import ONE_TIME, ConsentTerms
 from eaeu.documents import jades
 from eaeu.documents.errors import DocumentError
-from eaeu.documents.handlers import Documents, sign_document
+from eaeu.documents.handlers import sign_document
 from eaeu.documents.keys import CertifiedKey
 from eaeu.documents.model import ValidationReport
 from eaeu.documents.receipts import Receipt
 from eaeu.exchange.errors import MessageRefused, PeerUnavailable
-from eaeu.exchange.node import Handler, Incoming
+from eaeu.exchange.node import Handler
 from eaeu.kernel.errors import PlatformError
 from eaeu.kernel.ids import uuid7
 from eaeu.kernel.log import get_logger
-from eaeu.kernel.states import MEMBER_STATES
-from eaeu.services.jobs import applications as apps
-from eaeu.services.jobs import people_model as model
+from eaeu.services.jobs.application_records import (
+    aware,
+    employer_row,
+    exchange_of,
+    record_event,
+    refusal_detail,
+)
+from eaeu.services.jobs.applications import Applications
 from eaeu.services.jobs.context import SERVICE, ContractFacts, JobsContext
+from eaeu.services.jobs.contract_document import (
+    COMPLETED,
+    DECLINED,
+    FORMAT,
+    OFFERED_STATUS,
+    PERIODS,
+    SIGNED,
+    VERSION,
+    OfferTerms,
+    check_terms,
+    contract_document,
+    contract_text,
+    documents_of,
+    facts_of,
+    require_signers,
+)
+from eaeu.services.jobs.contract_messages import OFFERED, SIGNED_MESSAGE, ContractMessages
 from eaeu.services.jobs.people_errors import (
     ApplicationConflict,
     ContractConflict,
     ContractNotFound,
     ContractRefused,
 )
+from eaeu.services.jobs.people_model import CLOSED, HIRED, OFFER
 from eaeu.services.jobs.people_orm import ApplicationRow, ContractRow
 
 logger = get_logger("eaeu.jobs.contracts")
 
 PURPOSE: Final = "jobs.employment_contract"
-OFFERED: Final = "jobs.contract.offered"
-SIGNED_MESSAGE: Final = "jobs.contract.signed"
-FORMAT: Final = "eaeu.jobs.employment-contract"
-VERSION: Final = 1
 #: The consent for the signed contract: one transfer, within 30 days; the employer keeps
 #: the contract for the longest a consent allows (employment records outlive the job).
 CONSENT_DAYS: Final = 30
 DATA_LIFE_DAYS: Final = 3650
 CATEGORIES: Final = ("employment", "identity")
 
-OFFERED_STATUS, SIGNED, COMPLETED, DECLINED = "offered", "signed", "completed", "declined"
-PERIODS: Final = ("month", "hour", "day", "year")
-_MAX_TEXT = 2000
-_MAX_HOURS = 48
-_MAX_PROBATION = 6
-
 #: A callback run on the employer's node when the worker's signature arrives; it returns
 #: the migration authority's acknowledgment id, if it has one.
 OnCompleted = Callable[[Session, ContractFacts], "str | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class OfferTerms:
-    """The terms an employer offers.
-
-    Attributes:
-        position: the job title in the contract.
-        workplace: where the work is (city, address).
-        start_date: the first working day.
-        end_date: the last day of a fixed-term contract (``None``: open-ended).
-        salary: the pay, in ``currency`` per ``period``.
-        hours_per_week: normal working hours.
-        probation_months: the probation period (0 to 6 months).
-        duties: what the work is.
-        conditions: housing, travel and other conditions.
-    """
-
-    position: str
-    workplace: str
-    start_date: date
-    salary: int
-    currency: str
-    period: str = "month"
-    end_date: date | None = None
-    hours_per_week: int = 40
-    probation_months: int = 0
-    duties: str = ""
-    conditions: str = ""
-
-
-def check_terms(terms: OfferTerms, today: date) -> OfferTerms:
-    """Return the terms trimmed, or raise.
-
-    Raises:
-        ContractRefused: ``jobs.offer_invalid``, with what to correct.
-    """
-    problems = []
-    terms = OfferTerms(
-        position=terms.position.strip(),
-        workplace=terms.workplace.strip(),
-        start_date=terms.start_date,
-        salary=terms.salary,
-        currency=terms.currency.strip().upper(),
-        period=terms.period,
-        end_date=terms.end_date,
-        hours_per_week=terms.hours_per_week,
-        probation_months=terms.probation_months,
-        duties=terms.duties.strip(),
-        conditions=terms.conditions.strip(),
-    )
-    if not terms.position or not terms.workplace or len(terms.position) > 200:  # noqa: PLR2004
-        problems.append("Name the position and the workplace.")
-    if terms.start_date < today:
-        problems.append("The first working day cannot be in the past.")
-    if terms.end_date is not None and terms.end_date <= terms.start_date:
-        problems.append("A fixed-term contract ends after it starts.")
-    if terms.salary <= 0 or len(terms.currency) != 3 or terms.period not in PERIODS:  # noqa: PLR2004
-        problems.append("Give the pay as a positive amount, a currency and a period.")
-    if not 1 <= terms.hours_per_week <= _MAX_HOURS:
-        problems.append("Normal working hours are at most 48 a week.")
-    if not 0 <= terms.probation_months <= _MAX_PROBATION:
-        problems.append("A probation period is at most 6 months.")
-    if len(terms.duties) > _MAX_TEXT or len(terms.conditions) > _MAX_TEXT:
-        problems.append("The text is too long.")
-    if problems:
-        # One sentence at a time: each is a message the pages translate.
-        raise ContractRefused(problems[0], reason="jobs.offer_invalid")
-    return terms
-
-
-def contract_document(
-    *,
-    contract_id: str,
-    application: ApplicationRow,
-    terms: OfferTerms,
-    employer_state: str,
-    issued_at: datetime,
-) -> dict[str, Any]:
-    """The employment contract as JSON (version 1), with its text in English and Russian.
-
-    Raises:
-        ApplicationConflict: the applicant did not send their identity
-            (``jobs.identity_missing``): a contract names its parties.
-    """
-    identity = json.loads(application.payload).get("identity")
-    if not isinstance(identity, dict):
-        raise ApplicationConflict(
-            "The applicant did not send their identity, so a contract cannot name them. "
-            "Invite them instead and ask them to apply with it.",
-            reason="jobs.identity_missing",
-        )
-    worker = {key: str(identity.get(key, "")) for key in (*model.IDENTITY_FIELDS,)} | {
-        "home_state": application.worker_state
-    }
-    document: dict[str, Any] = {
-        "type": FORMAT,
-        "v": VERSION,
-        "contract_id": contract_id,
-        "application_id": application.id,
-        "vacancy_id": application.vacancy_id,
-        "destination": employer_state,
-        "employer": {
-            "ref": application.employer_ref,
-            "name": application.employer_name,
-            "state": employer_state,
-        },
-        "worker": worker,
-        "terms": {
-            "position": terms.position,
-            "workplace": terms.workplace,
-            "start_date": terms.start_date.isoformat(),
-            "end_date": terms.end_date.isoformat() if terms.end_date else None,
-            "salary": {"amount": terms.salary, "currency": terms.currency, "period": terms.period},
-            "hours_per_week": terms.hours_per_week,
-            "probation_months": terms.probation_months,
-            "duties": terms.duties,
-            "conditions": terms.conditions,
-        },
-        "law": {
-            "en": "Treaty on the Eurasian Economic Union, Articles 96-98; the labour law of "
-            f"{MEMBER_STATES[employer_state].name('en')}",
-            "ru": "Договор о Евразийском экономическом союзе, статьи 96-98; трудовое "
-            f"законодательство: {MEMBER_STATES[employer_state].name('ru')}",
-        },
-        "issued_at": issued_at.replace(microsecond=0).isoformat(),
-    }
-    document["text"] = {"en": contract_text(document, "en"), "ru": contract_text(document, "ru")}
-    return document
-
-
-_PERIOD_WORDS: Final = {
-    "en": {"month": "a month", "hour": "an hour", "day": "a day", "year": "a year"},
-    "ru": {"month": "в месяц", "hour": "в час", "day": "в день", "year": "в год"},
-}
-
-
-def contract_text(document: Mapping[str, Any], language: str) -> str:
-    """The contract in words, in English or Russian (``ru``)."""
-    e, w, t = document["employer"], document["worker"], document["terms"]
-    salary = t["salary"]
-    pay = f"{salary['amount']} {salary['currency']} {_PERIOD_WORDS[language][salary['period']]}"
-    worker = (
-        f"{w['given_name']} {w['family_name']} ({w['given_name_latin']} {w['family_name_latin']})"
-    )
-    if language == "ru":
-        term = f"с {t['start_date']}" + (
-            f" по {t['end_date']}" if t["end_date"] else " на неопределённый срок"
-        )
-        lines = [
-            "ТРУДОВОЙ ДОГОВОР",
-            f"Работодатель: {e['name']}, регистрационный номер {e['ref']}.",
-            f"Работник: {worker}, дата рождения {w['birth_date']}, гражданство {w['nationality']}.",
-            f"Должность: {t['position']}. Место работы: {t['workplace']}.",
-            f"Срок: {term}.",
-            f"Заработная плата: {pay}. Рабочее время: {t['hours_per_week']} часов в неделю.",
-            f"Испытательный срок: {t['probation_months']} мес.",
-        ]
-        if t["duties"]:
-            lines.append(f"Обязанности: {t['duties']}")
-        if t["conditions"]:
-            lines.append(f"Условия: {t['conditions']}")
-        lines.append(f"Применимое право: {document['law']['ru']}.")
-        lines.append("Работодатель не вправе взимать с работника плату за трудоустройство.")
-        return "\n".join(lines)
-    term = f"from {t['start_date']}" + (f" to {t['end_date']}" if t["end_date"] else ", open-ended")
-    lines = [
-        "EMPLOYMENT CONTRACT",
-        f"Employer: {e['name']}, registration number {e['ref']}.",
-        f"Worker: {worker}, born {w['birth_date']}, citizen of {w['nationality']}.",
-        f"Position: {t['position']}. Place of work: {t['workplace']}.",
-        f"Term: {term}.",
-        f"Pay: {pay}. Working time: {t['hours_per_week']} hours a week.",
-        f"Probation: {t['probation_months']} months.",
-    ]
-    if t["duties"]:
-        lines.append(f"Duties: {t['duties']}")
-    if t["conditions"]:
-        lines.append(f"Conditions: {t['conditions']}")
-    lines.append(f"Applicable law: {document['law']['en']}.")
-    lines.append("The employer may not charge the worker any fee for the employment.")
-    return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,19 +181,21 @@ class Contracts:
     Attributes:
         on_completed: callbacks run on the employer's node when the worker's signature
             arrives; the first acknowledgment id returned is sent back to the worker's node.
+        messages: the exchange handlers (see :mod:`.contract_messages`).
     """
 
-    def __init__(self, ctx: JobsContext, applications: apps.Applications | None = None) -> None:
+    def __init__(self, ctx: JobsContext, applications: Applications | None = None) -> None:
         self.ctx = ctx
-        self.applications = applications or apps.Applications(ctx)
+        self.applications = applications or Applications(ctx)
         self.on_completed: list[OnCompleted] = []
+        self.messages = ContractMessages(ctx, self.complete)
 
     def __repr__(self) -> str:
         return f"Contracts(state={self.ctx.state!r})"
 
     def handlers(self) -> dict[str, Handler]:
         """The exchange handlers of this part (message type → handler)."""
-        return {OFFERED: self._on_offered, SIGNED_MESSAGE: self._on_signed}
+        return self.messages.handlers()
 
     # -- the employer's node ---------------------------------------------------------------
 
@@ -387,8 +221,8 @@ class Contracts:
         contract_id = str(uuid7())
         try:
             with self.ctx.uow() as uow:
-                row = apps.employer_row(uow.session, application_id, employer_ref)
-                if row.status in model.CLOSED or row.status == model.OFFER:
+                row = employer_row(uow.session, application_id, employer_ref)
+                if row.status in CLOSED or row.status == OFFER:
                     raise ApplicationConflict(
                         "This application can no longer get an offer.",
                         reason="jobs.application_closed",
@@ -413,9 +247,9 @@ class Contracts:
                         updated_at=now,
                     )
                 )
-                row.status, row.updated_at = model.OFFER, now
+                row.status, row.updated_at = OFFER, now
                 row.offer = json.dumps(content["terms"], ensure_ascii=False)
-                apps.record_event(uow.session, row, model.OFFER, "employer", None, now)
+                record_event(uow.session, row, OFFER, "employer", None, now)
                 self.applications.notify_worker(
                     uow.session,
                     row,
@@ -425,7 +259,7 @@ class Contracts:
                 )
                 uow.commit()
         except ConsentRefused as exc:
-            self.applications._closed_by_revocation(application_id, exc)  # noqa: SLF001
+            self.applications.employer.closed_by_revocation(application_id, exc)
             raise ApplicationConflict(
                 "The applicant withdrew their consent, so the application is closed and their "
                 "data deleted.",
@@ -497,7 +331,7 @@ class Contracts:
             peer_check=self._check(row.peer_receipt),
             acknowledgment=row.acknowledgment,
             last_error=row.last_error,
-            signed_at=apps.aware(row.signed_at) if row.signed_at else None,
+            signed_at=aware(row.signed_at) if row.signed_at else None,
             signatures=len(parsed.signatures),
         )
 
@@ -525,14 +359,14 @@ class Contracts:
         contract = self.contract(contract_id, person_id=person_id)
         if contract.status != OFFERED_STATUS or contract.employer_check is not None:
             return contract, None
-        documents = self._documents()
+        documents = documents_of(self.ctx)
         try:
             checked = documents.validation.check(contract.document.encode("utf-8"), ask_home=True)
         except DocumentError as exc:
             logger.info("jobs.contract.unreadable", reason=exc.reason)
             return contract, None
         try:
-            _require_signers(checked.report, contract.content, signatures=1)
+            require_signers(checked.report, contract.content, signatures=1)
         except ContractRefused as exc:
             logger.info("jobs.contract.employer_signature_refused", reason=exc.reason)
             return contract, checked.report
@@ -584,7 +418,7 @@ class Contracts:
             mode=ONE_TIME,
             data_life_days=DATA_LIFE_DAYS,
         )
-        exchange = self._exchange()
+        exchange = exchange_of(self.ctx)
         try:
             preview = consent_handlers.preview(
                 exchange, self.applications.policy, ask, person={}, language=language
@@ -642,7 +476,7 @@ class Contracts:
             if row.status != OFFERED_STATUS or row.document != contract.document:
                 raise ContractConflict("This contract is not waiting for your signature.")
             if shown.consent is not None:
-                exchange = self._exchange()
+                exchange = exchange_of(self.ctx)
                 employer = contract.content["employer"]
                 given = records.grant(
                     uow.session,
@@ -670,7 +504,7 @@ class Contracts:
                 )
                 row.consent_id = given.id
             row.document, row.status, row.signed_at, row.updated_at = signed, SIGNED, now, now
-            apps.record_event(uow.session, application, "signed", "worker", None, now)
+            record_event(uow.session, application, "signed", "worker", None, now)
             uow.commit()
             local = application.employer_side
         logger.info("jobs.contract.signed_by_worker", local=local)
@@ -691,7 +525,7 @@ class Contracts:
         return self._deliver(contract_id, person_id)
 
     def _deliver(self, contract_id: str, person_id: str) -> SignOutcome:
-        exchange = self._exchange()
+        exchange = exchange_of(self.ctx)
         with self.ctx.uow() as uow:
             row, application = self._rows(uow.session, contract_id, person_id, None)
             consent = records.find(uow.session, row.consent_id or "")
@@ -720,7 +554,7 @@ class Contracts:
             reason = exc.reason
         except MessageRefused as exc:
             reason = exc.reason
-            detail = exc.text.en if isinstance(exc, ConsentRefused) else apps._detail(exc.message)  # noqa: SLF001
+            detail = exc.text.en if isinstance(exc, ConsentRefused) else refusal_detail(exc.message)
         peer = final = None
         if reason is None:
             try:
@@ -736,8 +570,8 @@ class Contracts:
                 row.peer_receipt, row.final_receipt = peer, final
                 ack = answer.get("acknowledgment")
                 row.acknowledgment = ack if isinstance(ack, str) and len(ack) <= 200 else None  # noqa: PLR2004
-                application.status, application.updated_at = model.HIRED, now
-                apps.record_event(uow.session, application, model.HIRED, "employer", None, now)
+                application.status, application.updated_at = HIRED, now
+                record_event(uow.session, application, HIRED, "employer", None, now)
             else:
                 row.last_error = reason
             uow.commit()
@@ -749,7 +583,7 @@ class Contracts:
 
     def _receipts(self, answer: Mapping[str, Any], document: str) -> tuple[str, str]:
         """Check the employer's node's receipt of the signed contract; make this node's own."""
-        documents = self._documents()
+        documents = documents_of(self.ctx)
         token = answer.get("receipt")
         digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
         try:
@@ -768,17 +602,17 @@ class Contracts:
         return theirs.token, checked.receipt
 
     def _complete_locally(self, contract_id: str, person_id: str) -> SignOutcome:
-        documents = self._documents()
+        documents = documents_of(self.ctx)
         with self.ctx.uow() as uow:
             row, application = self._rows(uow.session, contract_id, person_id, None, lock=True)
             content = json.loads(jades.parse(row.document).payload)
             checked = documents.validation.check(row.document.encode("utf-8"))
-            _require_signers(checked.report, content, signatures=2)
-            self._completed(uow.session, row, application, checked.receipt, checked.report)
+            require_signers(checked.report, content, signatures=2)
+            self.complete(uow.session, row, application, checked.receipt, checked.report)
             uow.commit()
         return SignOutcome(self.contract(contract_id, person_id=person_id), delivered=True)
 
-    def _completed(
+    def complete(
         self,
         session: Session,
         row: ContractRow,
@@ -786,12 +620,18 @@ class Contracts:
         receipt: str,
         report: ValidationReport,
     ) -> None:
+        """Complete a contract signed by both on the employer's node and run the callbacks.
+
+        The application becomes ``hired``; each :attr:`on_completed` callback is told the
+        facts, and the first acknowledgment id one returns is kept to send back. A callback
+        that fails is logged and does not undo the contract.
+        """
         now = self.ctx.clock.now()
         row.status, row.final_receipt, row.updated_at = COMPLETED, receipt, now
         row.signed_at = report.signatures[-1].signing_time or now
-        application.status, application.updated_at = model.HIRED, now
-        apps.record_event(session, application, model.HIRED, "employer", None, now)
-        facts = _facts(row, application)
+        application.status, application.updated_at = HIRED, now
+        record_event(session, application, HIRED, "employer", None, now)
+        facts = facts_of(row, application)
         for callback in self.on_completed:
             try:
                 acknowledgment = callback(session, facts)
@@ -801,106 +641,6 @@ class Contracts:
             if acknowledgment and row.acknowledgment is None:
                 row.acknowledgment = acknowledgment[:200]
         logger.info("jobs.contract.completed", acknowledged=row.acknowledgment is not None)
-
-    # -- handlers ------------------------------------------------------------------------------
-
-    def _on_offered(self, incoming: Incoming) -> dict[str, Any]:
-        body = incoming.payload
-        session = incoming.session
-        if not isinstance(body, dict) or not isinstance(body.get("document"), str):
-            raise MessageRefused("the offer is malformed", reason="jobs.malformed")
-        application = session.get(ApplicationRow, body.get("application_id"), with_for_update=True)
-        claims = apps.consented(incoming)
-        if (
-            application is None
-            or not application.worker_side
-            or application.consent_id != claims.consent_id
-            or application.destination != incoming.sender_state
-        ):
-            raise MessageRefused(
-                "this node has no such application", reason="jobs.application_not_found"
-            )
-        document = body["document"]
-        try:
-            content = json.loads(jades.parse(document).payload)
-        except (DocumentError, ValueError):
-            raise MessageRefused("the contract cannot be read", reason="jobs.malformed") from None
-        contract_id = body.get("contract_id")
-        if (
-            not isinstance(content, dict)
-            or content.get("type") != FORMAT
-            or content.get("contract_id") != contract_id
-            or content.get("application_id") != application.id
-            or content.get("destination") != incoming.sender_state
-            or (content.get("employer") or {}).get("ref") != application.employer_ref
-        ):
-            raise MessageRefused(
-                "the contract is not about this application", reason="jobs.malformed"
-            )
-        if session.get(ContractRow, contract_id) is not None or session.scalar(
-            select(ContractRow.id).where(ContractRow.application_id == application.id)
-        ):
-            raise MessageRefused("a contract was offered before", reason="jobs.contract_exists")
-        session.add(
-            ContractRow(
-                id=contract_id,
-                application_id=application.id,
-                status=OFFERED_STATUS,
-                document=document,
-                created_at=incoming.at,
-                updated_at=incoming.at,
-            )
-        )
-        if application.status not in model.CLOSED:
-            application.status = model.OFFER
-        application.offer = json.dumps(content.get("terms"), ensure_ascii=False)
-        application.updated_at = incoming.at
-        apps.record_event(session, application, model.OFFER, "employer", None, incoming.at)
-        logger.info("jobs.contract.offer_received", sender=incoming.sender_state)
-        return {"status": OFFERED_STATUS}
-
-    def _on_signed(self, incoming: Incoming) -> dict[str, Any]:
-        body = incoming.payload
-        session = incoming.session
-        if not isinstance(body, dict) or not isinstance(body.get("document"), str):
-            raise MessageRefused("the contract is malformed", reason="jobs.malformed")
-        row = session.get(ContractRow, body.get("contract_id"), with_for_update=True)
-        application = session.get(ApplicationRow, row.application_id) if row else None
-        claims = apps.consented(incoming)
-        if (
-            row is None
-            or application is None
-            or not application.employer_side
-            or application.worker_state != incoming.sender_state
-            or claims.requester_organisation != application.employer_ref
-        ):
-            raise MessageRefused("this node has no such contract", reason="jobs.contract_not_found")
-        document = body["document"]
-        if row.status == COMPLETED and row.document == document:
-            return {"receipt": row.final_receipt, "acknowledgment": row.acknowledgment}
-        if row.status != OFFERED_STATUS or application.status in model.CLOSED:
-            raise MessageRefused(
-                "the contract is not waiting for a signature", reason="jobs.contract_state"
-            )
-        _require_same_offer(row.document, document)
-        content = json.loads(jades.parse(document).payload)
-        try:
-            checked = self._documents().validation.check(document.encode("utf-8"), ask_home=True)
-        except DocumentError as exc:
-            raise MessageRefused(exc.message, reason=exc.reason) from None
-        try:
-            _require_signers(checked.report, content, signatures=2)
-        except ContractRefused as exc:
-            raise MessageRefused(exc.message, reason=exc.reason) from None
-        peer = body.get("receipt")
-        if isinstance(peer, str):
-            try:
-                self._documents().validation.verify_receipt(peer)
-            except DocumentError:
-                peer = None
-        row.document, row.peer_receipt = document, peer if isinstance(peer, str) else None
-        self._completed(session, row, application, checked.receipt, checked.report)
-        return {"receipt": row.final_receipt, "acknowledgment": row.acknowledgment}
 
     # -- other parts ----------------------------------------------------------------------------
 
@@ -917,7 +657,7 @@ class Contracts:
                 )
                 .order_by(ContractRow.signed_at.desc())
             ).all()
-            return [_facts(contract, application) for contract, application in rows]
+            return [facts_of(contract, application) for contract, application in rows]
 
     def facts(self, contract_id: str) -> ContractFacts:
         """The facts of a completed contract held on this node.
@@ -930,75 +670,7 @@ class Contracts:
             application = uow.session.get(ApplicationRow, row.application_id) if row else None
             if row is None or application is None or row.status != COMPLETED:
                 raise ContractNotFound("There is no signed contract with this reference.")
-            return _facts(row, application)
-
-    def _documents(self) -> Documents:
-        if self.ctx.documents is None:
-            raise ContractConflict(
-                "This node does not sign or check documents.", reason="jobs.documents_unavailable"
-            )
-        return self.ctx.documents
-
-    def _exchange(self) -> Any:
-        if self.ctx.exchange is None:
-            raise ContractConflict(
-                "This node does not exchange data with other states.",
-                reason="jobs.exchange_unavailable",
-            )
-        return self.ctx.exchange
-
-
-# -- checks ---------------------------------------------------------------------------------
-
-
-def _require_signers(
-    report: ValidationReport, content: Mapping[str, Any], *, signatures: int
-) -> None:
-    """Refuse unless every signature passed: the employer's first, then the worker's.
-
-    Raises:
-        ContractRefused: ``jobs.contract_signature``.
-    """
-    results = report.signatures
-    employer = content.get("employer") or {}
-    worker = content.get("worker") or {}
-    legal_id = str(employer.get("ref", "")).split("-", 2)[-1]
-    expected = f"NTR{employer.get('state')}-{legal_id}"
-    if (
-        len(results) != signatures
-        or not all(result.passed for result in results)
-        or results[0].signer is None
-        or results[0].signer.identifier != expected
-        or results[0].signer.state != employer.get("state")
-        or (
-            signatures == 2  # noqa: PLR2004
-            and (results[1].signer is None or results[1].signer.state != worker.get("home_state"))
-        )
-    ):
-        raise ContractRefused(
-            "The contract's signatures do not hold, or are not the employer's and the worker's.",
-            reason="jobs.contract_signature",
-        )
-
-
-def _require_same_offer(offered: str, signed: str) -> None:
-    """Refuse a signed contract that is not the offered one with one more signature.
-
-    Raises:
-        MessageRefused: ``jobs.contract_mismatch``.
-    """
-    try:
-        before, after = jades.parse(offered), jades.parse(signed)
-    except DocumentError:
-        raise MessageRefused("the contract cannot be read", reason="jobs.malformed") from None
-    if (
-        after.encoded_payload != before.encoded_payload
-        or len(after.signatures) != len(before.signatures) + 1
-        or after.signatures[: len(before.signatures)] != before.signatures
-    ):
-        raise MessageRefused(
-            "the signed contract is not the one offered", reason="jobs.contract_mismatch"
-        )
+            return facts_of(row, application)
 
 
 def _as_check(receipt: Receipt) -> Check:
@@ -1011,40 +683,25 @@ def _as_check(receipt: Receipt) -> Check:
     )
 
 
-def _facts(row: ContractRow, application: ApplicationRow) -> ContractFacts:
-    content = json.loads(jades.parse(row.document).payload)
-    worker, terms, employer = content["worker"], content["terms"], content["employer"]
-    return ContractFacts(
-        contract_id=row.id,
-        application_id=application.id,
-        vacancy_id=application.vacancy_id,
-        destination=content["destination"],
-        worker_home=worker["home_state"],
-        worker_person_id=application.person_id if application.worker_side else None,
-        employer_ref=employer["ref"],
-        employer_name=employer["name"],
-        worker_family_name_latin=worker["family_name_latin"],
-        worker_given_name_latin=worker["given_name_latin"],
-        worker_birth_date=date.fromisoformat(worker["birth_date"]),
-        worker_nationality=worker["nationality"],
-        position=terms["position"],
-        locality=terms["workplace"],
-        start_date=date.fromisoformat(terms["start_date"]),
-        end_date=date.fromisoformat(terms["end_date"]) if terms["end_date"] else None,
-        signed_at=apps.aware(row.signed_at or row.updated_at),
-        employer_notice_receipt=row.acknowledgment,
-    )
-
-
 __all__ = [
     "CATEGORIES",
+    "COMPLETED",
+    "DECLINED",
+    "FORMAT",
+    "OFFERED",
+    "OFFERED_STATUS",
+    "PERIODS",
     "PURPOSE",
+    "SIGNED",
+    "SIGNED_MESSAGE",
+    "VERSION",
     "Check",
     "Contract",
     "Contracts",
     "OfferTerms",
     "SignOutcome",
     "SignPreview",
+    "check_terms",
     "contract_document",
     "contract_text",
 ]

@@ -17,6 +17,9 @@ the last word if anything slips past. The answer is the stay signed by the desti
 node (``eaeu-jobs-booking+jws``) with the address at which the host registers the person.
 """
 
+# Demonstration addresses and descriptions in Russian are data of this module.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import uuid
@@ -711,10 +714,33 @@ class Housing:
                 continue
             for key, kind, new in demo_places(self.ctx.state, demo.kind, currency, today):
                 place_id = str(uuid.uuid5(DEMO_NAMESPACE, f"{self.ctx.state}/{key}"))
-                with self.ctx.uow() as uow:
-                    exists = uow.session.get(PlaceRow, place_id) is not None
-                if not exists:
+                if not self._refresh_demo(place_id, new):
                     self.list_place(owner, kind, new, place_id=place_id)
+
+    def _refresh_demo(self, place_id: str, new: NewPlace) -> bool:
+        """Bring a demonstration place seeded earlier up to date; ``False`` if there is none.
+
+        Only the text and the price change (an earlier seed may have had them in Latin
+        letters, or a price for the free dormitory); the dates and the stays are kept.
+        """
+        with self.ctx.uow() as uow:
+            row = uow.session.get(PlaceRow, place_id)
+            if row is None:
+                return False
+            wanted = {
+                "city": new.city,
+                "city_key": fold(new.city),
+                "address": new.address,
+                "description": new.description,
+                "price_month": new.price_month,
+            }
+            if any(getattr(row, name) != value for name, value in wanted.items()):
+                for name, value in wanted.items():
+                    setattr(row, name, value)
+                row.updated_at = self.ctx.clock.now()
+                uow.commit()
+                log.info("jobs.housing.demo_refreshed", place=place_id)
+        return True
 
     def _place(self, row: PlaceRow, *, free: int | None = None) -> Place:
         return Place(
@@ -765,44 +791,60 @@ def check_place(new: NewPlace, kind: str, state: str) -> None:
         raise PlaceInvalid(problems)
 
 
+#: The demonstration places' city and address, in the language the host registers a
+#: guest in (Russian in every state: it is an official language of four and the language
+#: of the union's documents; Armenian hosts register in Armenian or Russian).
 _DEMO_ADDRESSES: Final = {
     "RU": {
-        "landlord": ("Novosibirsk", "Novosibirsk, Krasny prospekt 25, apt 14"),
-        "rooms": ("Novosibirsk", "Novosibirsk, ulitsa Lenina 12, rooms 3-6"),
-        "employer": ("Moscow", "Moscow, Nagatinskaya ulitsa 16, building 2 (dormitory)"),
+        "landlord": ("Новосибирск", "г. Новосибирск, Красный проспект, д. 25, кв. 14"),
+        "rooms": ("Новосибирск", "г. Новосибирск, ул. Ленина, д. 12, комнаты 3–6"),
+        "employer": ("Москва", "г. Москва, Нагатинская ул., д. 16, корп. 2 (общежитие)"),
     },
     "KZ": {
-        "landlord": ("Astana", "Astana, Kabanbay Batyr avenue 11, apt 40"),
-        "rooms": ("Astana", "Astana, Respublika avenue 24, rooms 1-4"),
-        "employer": ("Almaty", "Almaty, Tole bi street 101 (dormitory)"),
+        "landlord": ("Астана", "г. Астана, пр. Кабанбай батыра, д. 11, кв. 40"),
+        "rooms": ("Астана", "г. Астана, пр. Республики, д. 24, комнаты 1–4"),
+        "employer": ("Алматы", "г. Алматы, ул. Толе би, д. 101 (общежитие)"),
     },
     "BY": {
-        "landlord": ("Hrodna", "Hrodna, vulica Savieckaja 8, apt 3"),
-        "rooms": ("Hrodna", "Hrodna, vulica Haharyna 5, rooms 2-5"),
-        "employer": ("Minsk", "Minsk, vulica Kalvaryjskaja 42 (dormitory)"),
+        "landlord": ("Гродно", "г. Гродно, ул. Советская, д. 8, кв. 3"),
+        "rooms": ("Гродно", "г. Гродно, ул. Гагарина, д. 5, комнаты 2–5"),
+        "employer": ("Минск", "г. Минск, ул. Кальварийская, д. 42 (общежитие)"),
     },
     "AM": {
-        "landlord": ("Gyumri", "Gyumri, Rustaveli street 7, apt 12"),
-        "rooms": ("Gyumri", "Gyumri, Abovyan street 30, rooms 1-3"),
-        "employer": ("Yerevan", "Yerevan, Tigran Mets avenue 49 (dormitory)"),
+        "landlord": ("Гюмри", "г. Гюмри, ул. Руставели, д. 7, кв. 12"),
+        "rooms": ("Гюмри", "г. Гюмри, ул. Абовяна, д. 30, комнаты 1–3"),
+        "employer": ("Ереван", "г. Ереван, пр. Тиграна Меца, д. 49 (общежитие)"),
     },
     "KG": {
-        "landlord": ("Bishkek", "Bishkek, Chuy avenue 120, apt 9"),
-        "rooms": ("Bishkek", "Bishkek, Manas avenue 40, rooms 1-4"),
-        "employer": ("Bishkek", "Bishkek, Jibek Jolu avenue 300 (dormitory)"),
+        "landlord": ("Бишкек", "г. Бишкек, пр. Чуй, д. 120, кв. 9"),
+        "rooms": ("Бишкек", "г. Бишкек, пр. Манаса, д. 40, комнаты 1–4"),
+        "employer": ("Бишкек", "г. Бишкек, ул. Жибек Жолу, д. 300 (общежитие)"),
     },
+}
+#: The demonstration places' descriptions (a place has one description: in Russian here).
+_DEMO_DESCRIPTIONS: Final = {
+    "employer": (
+        "Общежитие работодателя для его работников, бесплатно: места в комнатах на четверых, "
+        "кухня на каждом этаже, 15 минут до места работы."
+    ),
+    "landlord": "Квартира на двоих рядом с остановкой общественного транспорта.",
+    "rooms": "Комнаты в общей квартире, по одному месту в каждой.",
 }
 
 
 def demo_places(
     state: str, role: str, currency: str, today: date
 ) -> list[tuple[str, str, NewPlace]]:
-    """The demonstration places of ``state``'s landlord or employer: ``(key, kind, place)``."""
+    """The demonstration places of ``state``'s landlord or employer: ``(key, kind, place)``.
+
+    The employer's dormitory is free for its workers (price 0), as the demonstration
+    vacancy with housing says.
+    """
     addresses = _DEMO_ADDRESSES[state]
     scale = {"RUB": 1, "KZT": 5, "BYN": 0.04, "AMD": 4, "KGS": 1}.get(currency, 1)
     until = today + timedelta(days=730)
 
-    def place(key: str, capacity: int, price: int, description: str) -> NewPlace:
+    def place(key: str, capacity: int, price: int) -> NewPlace:
         city, address = addresses[key]
         return NewPlace(
             city=city,
@@ -812,25 +854,14 @@ def demo_places(
             currency=currency,
             available_from=today,
             available_until=until,
-            description=description,
+            description=_DEMO_DESCRIPTIONS[key],
         )
 
     if role == "employer":
-        return [
-            (
-                "employer-dormitory",
-                DORMITORY,
-                place("employer", 20, 3000, "Employer's dormitory: beds in rooms of four, "
-                      "kitchen on every floor, 15 minutes from the work site."),
-            )
-        ]  # fmt: skip
+        return [("employer-dormitory", DORMITORY, place("employer", 20, 0))]
     return [
-        ("landlord-flat", RENTAL, place("landlord", 2, 28000, "Two-bed flat near the metro.")),
-        (
-            "landlord-rooms",
-            RENTAL,
-            place("rooms", 4, 15000, "Rooms in a shared flat, one bed each."),
-        ),
+        ("landlord-flat", RENTAL, place("landlord", 2, 28000)),
+        ("landlord-rooms", RENTAL, place("rooms", 4, 15000)),
     ]
 
 

@@ -194,6 +194,19 @@ class HeldPolicy:
         """Whether the policy is in force on ``day``."""
         return self.starts <= day <= self.ends
 
+    def name(self, language: str) -> str:
+        """The product's name in ``language`` (Russian or English).
+
+        The signed policy names the product in both languages; the name kept with the
+        policy (``product_name``, English) is the fallback if the document cannot be read.
+        """
+        try:
+            product = attestations.peek(self.document, attestations.POLICY).get("product")
+        except AttestationRefused:
+            return self.product_name
+        value = product.get(f"name_{language}") if isinstance(product, dict) else None
+        return value if isinstance(value, str) and value.strip() else self.product_name
+
 
 class Insurance:
     """Medical insurance products and policies, on both sides of the border."""

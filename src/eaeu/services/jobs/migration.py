@@ -338,14 +338,20 @@ class MigrationNotices:
         stay = min(stays, key=lambda b: b.check_in)
         return contract, stay.address
 
-    def consent_request(self, destination: str, *, now: datetime | None = None) -> ConsentRequest:
-        """What the person is asked to consent to before the notice is sent."""
+    def consent_request(
+        self, destination: str, *, now: datetime | None = None, language: str = "en"
+    ) -> ConsentRequest:
+        """What the person is asked to consent to before the notice is sent.
+
+        The authority is named in ``language`` (the page's), as the person reads it; the
+        consent binds its reference, which is the same in every language.
+        """
         moment = (now or self.ctx.clock.now()).replace(microsecond=0)
         authority = AUTHORITIES[destination]
         return ConsentRequest(
             requester_state=destination,
             requester_organisation=authority.ref,
-            requester_organisation_name=authority.name_en,
+            requester_organisation_name=authority.name(language),
             requester_service=SERVICE,
             purpose=PURPOSE,
             categories=("identity",),

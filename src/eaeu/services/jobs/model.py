@@ -18,25 +18,59 @@ public employment portal's rule against ghost ads. Duplicates share a :func:`ded
 :func:`normalise_title` (case, ``ё``, gender markers, and Cyrillic/Latin look-alike letters
 such as Cyrillic «С++» for C++). :func:`to_jobposting` writes the schema.org ``JobPosting``
 JSON-LD that is the canonical export.
+
+The model is the centre of three helpers it re-exports, so that every reader keeps importing
+from here: :mod:`.salary` (indicative rates, monthly equivalents, the pay rules),
+:mod:`.vacancy_text` (title normalisation, look-alike letters, fee phrases) and
+:mod:`.jobposting` (the JSON-LD export). :class:`VacancyDraft` is what an employer writes
+before the store makes it a :class:`Vacancy`.
 """
 
-# Russian phrasing and look-alike letters are data of this module.
-# ruff: noqa: RUF001, RUF002, RUF003
+# The docstrings quote Russian titles written with look-alike letters on purpose.
+# ruff: noqa: RUF002
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from eaeu.kernel import identifiers
 from eaeu.kernel.errors import InvalidIdentifier
 from eaeu.services.jobs.errors import FeeCharged, VacancyInvalid
+from eaeu.services.jobs.jobposting import (
+    EDUCATION_TO_SCHEMA,
+    EMPLOYMENT_TO_SCHEMA,
+    EXTENSION,
+    PERIOD_TO_SCHEMA,
+    to_jobposting,
+)
+from eaeu.services.jobs.salary import (
+    CURRENCY_UNKNOWN,
+    MAX_MONTHLY_RUB,
+    MAX_SALARY_SPREAD,
+    MIN_MONTHLY_RUB,
+    RATES_DATE,
+    RATES_TO_RUB,
+    SALARY_IMPLAUSIBLE,
+    SALARY_MISSING,
+    SALARY_ORDER,
+    SALARY_PERIODS,
+    SALARY_SPREAD,
+    SALARY_ZERO,
+    monthly,
+    salary_problems,
+    salary_ref,
+)
+from eaeu.services.jobs.vacancy_text import (
+    fee_phrases,
+    fix_homoglyphs,
+    normalise_place,
+    normalise_title,
+)
 
 #: Where a vacancy came from.
 SOURCES: Final = ("portal", "trudvsem", "jobposting")
@@ -45,35 +79,12 @@ EMPLOYMENT_TYPES: Final = (
     "full_time", "part_time", "temporary", "seasonal", "internship", "contract",
 )  # fmt: skip
 SCHEDULES: Final = ("full_day", "shift", "flexible", "rotation", "remote")
-SALARY_PERIODS: Final = ("month", "hour", "day", "year")
 #: Education a vacancy asks for (``None``: not required).
 EDUCATION_LEVELS: Final = ("secondary", "vocational", "higher")
 #: A vacancy is hidden when its employer has not confirmed it for this long.
 RECONFIRM_DAYS: Final = 90
 #: The longest a vacancy may be open from its posting (or from a reconfirmation).
 MAX_VALIDITY_DAYS: Final = 366
-
-#: Indicative exchange rates to the Russian rouble, for filtering and sorting by pay only
-#: (never shown as an amount anyone is paid). Central bank rates of the date below, rounded.
-RATES_DATE: Final = date(2025, 11, 3)
-RATES_TO_RUB: Final = {
-    "RUB": Decimal(1),
-    "KZT": Decimal("0.155"),
-    "BYN": Decimal("23.8"),
-    "AMD": Decimal("0.21"),
-    "KGS": Decimal("0.93"),
-    "USD": Decimal("81.0"),
-    "EUR": Decimal("94.0"),
-    "CNY": Decimal("11.4"),
-}
-#: Working hours and days in a month, for comparing hourly and daily pay with monthly.
-_HOURS_PER_MONTH: Final = 165
-_DAYS_PER_MONTH: Final = 21
-#: Monthly pay outside this range (in roubles) is nonsense: a typing error or a bait ad.
-MIN_MONTHLY_RUB: Final = 3_000
-MAX_MONTHLY_RUB: Final = 5_000_000
-#: A range whose top is more than this many times its bottom says nothing.
-MAX_SALARY_SPREAD: Final = 5
 
 _ISCO: Final = re.compile(r"[0-9]{4}")
 _LANGUAGE: Final = re.compile(r"[a-z]{2}")
@@ -89,12 +100,6 @@ AGENCY_LICENCE: Final = "A private employment agency must give its licence numbe
 LEGAL_ID_INVALID: Final = (
     "This is not a valid registration number of an organisation of this state."
 )
-SALARY_MISSING: Final = "State the pay: at least the minimum or the maximum."
-SALARY_ZERO: Final = "Pay must be more than zero."
-SALARY_ORDER: Final = "The minimum pay is higher than the maximum."
-SALARY_SPREAD: Final = "The pay range is too wide to mean anything; give a narrower one."
-SALARY_IMPLAUSIBLE: Final = "This pay is not plausible for the period; check the amount."
-CURRENCY_UNKNOWN: Final = "Pay is stated in a currency this platform does not know."
 EXPERIENCE_RANGE: Final = "Experience is 0 to 50 years."
 LANGUAGES_FORMAT: Final = "Languages are two-letter ISO 639-1 codes, such as ru, en, ky."
 POSITIONS_RANGE: Final = "The number of positions is 1 to 10000."
@@ -422,121 +427,6 @@ def reconfirmation_cutoff(today: date) -> date:
     return today - timedelta(days=RECONFIRM_DAYS)
 
 
-# -- pay -------------------------------------------------------------------------------------
-
-
-def monthly(amount: int, period: str) -> Decimal:
-    """``amount`` per ``period`` as an amount per month (for comparison only)."""
-    factor = {
-        "month": Decimal(1),
-        "hour": Decimal(_HOURS_PER_MONTH),
-        "day": Decimal(_DAYS_PER_MONTH),
-        "year": Decimal(1) / Decimal(12),
-    }[period]
-    return Decimal(amount) * factor
-
-
-def salary_ref(amount: int | None, currency: str, period: str) -> int | None:
-    """The monthly equivalent of ``amount`` in roubles at :data:`RATES_TO_RUB`, if known."""
-    rate = RATES_TO_RUB.get(currency)
-    if amount is None or rate is None or period not in SALARY_PERIODS:
-        return None
-    return int(monthly(amount, period) * rate)
-
-
-def _salary_problems(vacancy: Vacancy) -> dict[str, str]:  # noqa: C901, PLR0911 - one rule each
-    low, high = vacancy.salary_min, vacancy.salary_max
-    if low is None and high is None:
-        return {"salary": SALARY_MISSING}
-    if (low is not None and low <= 0) or (high is not None and high <= 0):
-        return {"salary": SALARY_ZERO}
-    if low is not None and high is not None:
-        if low > high:
-            return {"salary": SALARY_ORDER}
-        if high > low * MAX_SALARY_SPREAD:
-            return {"salary": SALARY_SPREAD}
-    if vacancy.currency not in RATES_TO_RUB:
-        return {"currency": CURRENCY_UNKNOWN}
-    if vacancy.salary_period not in SALARY_PERIODS:
-        return {"salary_period": NOT_A_CHOICE}
-    for amount in (low, high):
-        if amount is None:
-            continue
-        roubles = monthly(amount, vacancy.salary_period) * RATES_TO_RUB[vacancy.currency]
-        if not MIN_MONTHLY_RUB <= roubles <= MAX_MONTHLY_RUB:
-            return {"salary": SALARY_IMPLAUSIBLE}
-    return {}
-
-
-# -- text: titles, look-alike letters, fees ---------------------------------------------------
-
-#: Cyrillic letters that look like Latin ones, and back (lower case).
-_CYR_TO_LAT: Final = dict(zip("авеикмнорстухі", "abeukmhopctyxi", strict=True))
-_LAT_TO_CYR: Final = {
-    "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
-    "p": "р", "t": "т", "x": "х", "y": "у", "i": "і", "u": "и",
-}  # fmt: skip
-#: Words whose right script is known although they are written in look-alike letters.
-_SPELLINGS: Final = {"1c": "1с", "с++": "c++", "с#": "c#"}
-_GENDER: Final = re.compile(r"\(\s*(?:м|ж|m|f|w)\s*/\s*(?:м|ж|m|f|w)\s*\)", re.IGNORECASE)
-_TOKEN: Final = re.compile(r"[^\W_]+(?:[+#]+)?|[+#]+", re.UNICODE)
-
-
-def _script(char: str) -> str | None:
-    name = unicodedata.name(char, "")
-    if name.startswith("CYRILLIC"):
-        return "cyr"
-    if name.startswith("LATIN"):
-        return "lat"
-    return None
-
-
-def fix_homoglyphs(word: str) -> str:
-    """``word`` (lower case) in one script, its look-alike letters mapped to that script.
-
-    A word mixing scripts is written in the script of its letters that have no look-alike
-    (``кoмпьютер`` with a Latin ``o`` is Cyrillic because of ``п``, ``ь``, ``ю``), or else
-    of most of its letters. Known words (``С++`` in Cyrillic, ``1C`` in Latin) get their
-    right spelling.
-    """
-    if word in _SPELLINGS:
-        return _SPELLINGS[word]
-    letters = [(c, _script(c)) for c in word]
-    cyr = [c for c, s in letters if s == "cyr"]
-    lat = [c for c, s in letters if s == "lat"]
-    if not cyr or not lat:
-        return word
-    if any(c not in _CYR_TO_LAT for c in cyr):
-        target = "cyr"
-    elif any(c not in _LAT_TO_CYR for c in lat):
-        target = "lat"
-    else:
-        target = "cyr" if len(cyr) > len(lat) else "lat"
-    table = _LAT_TO_CYR if target == "cyr" else _CYR_TO_LAT
-    source = "lat" if target == "cyr" else "cyr"
-    return "".join(table.get(c, c) if _script(c) == source else c for c in word)
-
-
-def normalise_title(title: str) -> str:
-    """A job title reduced to what tells two ads for one job apart.
-
-    Unicode compatibility forms, case, ``ё``/``е``, gender markers ``(м/ж)``, punctuation
-    (except ``+`` and ``#`` of C++ and C#) and Cyrillic/Latin look-alike letters within a
-    word are all ironed out: «Программист С++ (м/ж)» with a Cyrillic С and "программист
-    c++" give the same result.
-    """
-    text = unicodedata.normalize("NFKC", title).casefold().replace("ё", "е")
-    text = _GENDER.sub(" ", text)
-    return " ".join(fix_homoglyphs(token) for token in _TOKEN.findall(text))
-
-
-def normalise_place(name: str) -> str:
-    """A locality compared for duplicates: ``г. Москва`` and ``Москва`` are one place."""
-    text = unicodedata.normalize("NFKC", name).casefold().replace("ё", "е")
-    text = re.sub(r"^(?:г|город|гор|city of|c)\.?\s+", "", text.strip())
-    return " ".join(fix_homoglyphs(token) for token in _TOKEN.findall(text))
-
-
 def dedup_key(vacancy: Vacancy) -> str:
     """What two ads for the same job share: employer, title, locality and pay.
 
@@ -555,77 +445,6 @@ def dedup_key(vacancy: Vacancy) -> str:
         vacancy.salary_period,
     )
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-# Phrases that ask the jobseeker for money. Each is matched on folded text (lower case,
-# ё → е, look-alike letters fixed); a match is ignored when its clause says the opposite
-# ("no fee", "бесплатно", "за счёт работодателя").
-_FEE_PATTERNS: Final = tuple(
-    re.compile(pattern)
-    for pattern in (
-        # English
-        (
-            r"\b(?:registration|placement|processing|application|recruitment|recruiting|agency"
-            r"|service|job|employment|training|documents?|documentation|visa|booking|admin"
-            r"|administration|medical)\s+(?:fee|fees|charge|charges)\b"
-        ),
-        r"\b(?:up-?front|advance)\s+(?:payment|fee|deposit)s?\b",
-        r"\bpay\s+(?:us\s+)?(?:a|an|the|your)?\s*(?:\w+\s+)?(?:fee|deposit|commission)\b",
-        r"\bdeposit\s+(?:is\s+)?(?:required|needed|payable)\b",
-        r"\b(?:fee|commission)\s+(?:of|is)\s+[$€£0-9]",
-        r"\bcandidates?\s+(?:must\s+|should\s+|will\s+)?pay\b",
-        # Russian
-        (
-            r"(?:оплат\w*|плат[аы]\b|платеж\w*|взнос\w*|стоимост\w*|сбор\w*|комисси\w*)\s+"
-            r"(?:в\s+размере\s+\S+\s+)?(?:за\s+)?(?:услуг\w*\s+(?:по\s+)?)?"
-            r"(?:оформлени|трудоустройств|регистраци|подбор|анкет|собеседовани|пропуск"
-            r"|документ|виз|медкомисси|медосмотр|бронирован|вакансию)"
-        ),
-        r"предоплат\w*",
-        r"(?:вступительн|регистрационн|агентск)\w*\s+(?:взнос|сбор|платеж|комисси)\w*",
-        (
-            r"(?:внести|внесите|вносится|вносит|оплатить|оплатите|заплатить|заплатите|оплачивает"
-            r"\s+кандидат|оплачивает\s+соискатель)\s+(?:\w+\s+)?"
-            r"(?:залог|депозит|взнос|комисси|стоимость|сумму|оплату|деньги|услуги)"
-        ),
-        r"платн\w+\s+(?:услуг|трудоустройств|вакансия|оформлени)",
-        r"(?:кандидат|соискател)\w*\s+(?:сам\w*\s+)?(?:оплачива|плат)\w*",
-        r"\bзалог\s+за\b",
-    )
-)
-_NOT_CHARGED: Final = re.compile(
-    r"\bno\b|\bnot\b|\bfree\b|\bwithout\b|\bnever\b|paid by (?:the )?(?:employer|company)"
-    r"|(?:employer|company|we) (?:pays?|covers?|reimburses?)|at (?:the )?employer'?s expense"
-    r"|\bбез\b|\bне\b|бесплатн|за сч[её]т (?:работодател|компани|предприяти|организаци|фирм)"
-    r"|(?:работодатель|компания|предприятие|организация) (?:оплачива|компенсиру|бер[её]т)"
-    r"|оплачивается работодател|компенсиру"
-)
-
-
-def _fold(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
-    return re.sub(r"[^\W_]+", lambda m: fix_homoglyphs(m.group(0)), folded)
-
-
-def fee_phrases(*texts: str) -> list[str]:
-    """The phrases in ``texts`` that ask the jobseeker to pay, as found (folded).
-
-    The clause around a match (from the previous to the next sentence or list break) is
-    read: "no registration fee", "оформление за счёт работодателя" or "медкомиссия
-    бесплатно" are not fees.
-    """
-    found: list[str] = []
-    for text in texts:
-        folded = _fold(text)
-        for pattern in _FEE_PATTERNS:
-            for match in pattern.finditer(folded):
-                start = max(folded.rfind(stop, 0, match.start()) for stop in ".;!?\n•")
-                ends = [folded.find(stop, match.end()) for stop in ".;!?\n•"]
-                end = min((e for e in ends if e >= 0), default=len(folded))
-                if _NOT_CHARGED.search(folded[start + 1 : end]):
-                    continue
-                found.append(match.group(0))
-    return found
 
 
 # -- the rules --------------------------------------------------------------------------------
@@ -687,7 +506,11 @@ def check_vacancy(vacancy: Vacancy, today: date) -> None:
         VacancyInvalid: any other rule is broken (``problems`` by field).
     """
     problems = _structure_problems(vacancy)
-    problems.update(_salary_problems(vacancy))
+    problems.update(
+        salary_problems(
+            vacancy.salary_min, vacancy.salary_max, vacancy.currency, vacancy.salary_period
+        )
+    )
     if vacancy.posted > today:
         problems["posted"] = POSTED_FUTURE
     if vacancy.valid_through < vacancy.posted:
@@ -734,119 +557,75 @@ def same_content(one: Vacancy, other: Vacancy) -> bool:
     return replace(one, seq=None, updated_at=None) == replace(other, seq=None, updated_at=None)
 
 
-# -- schema.org JobPosting --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class VacancyDraft:
+    """What an employer writes when posting a vacancy (see :class:`Vacancy`)."""
 
-#: Our employment types as schema.org ``employmentType`` values.
-EMPLOYMENT_TO_SCHEMA: Final = {
-    "full_time": "FULL_TIME",
-    "part_time": "PART_TIME",
-    "temporary": "TEMPORARY",
-    "seasonal": "TEMPORARY",
-    "internship": "INTERN",
-    "contract": "CONTRACTOR",
-}
-PERIOD_TO_SCHEMA: Final = {"month": "MONTH", "hour": "HOUR", "day": "DAY", "year": "YEAR"}
-EDUCATION_TO_SCHEMA: Final = {
-    "secondary": "high school",
-    "vocational": "professional certificate",
-    "higher": "bachelor degree",
-}
-#: The namespace of the fields schema.org has no property for.
-EXTENSION: Final = "https://eaeu.dev/ns/jobs#"
-
-
-def to_jobposting(vacancy: Vacancy, *, base_url: str = "") -> dict[str, Any]:  # noqa: C901 - optional properties
-    """The vacancy as schema.org ``JobPosting`` JSON-LD.
-
-    ``occupationalCategory`` carries the ISCO-08 code; being open to EAEU citizens goes in
-    ``eligibilityToWorkRequirement`` (schema.org says ``applicantLocationRequirements`` is
-    not for work eligibility) and, with housing, schedule, languages, reconfirmation and
-    the agency's licence, in ``eaeu:`` extension properties.
-
-    Args:
-        vacancy: the vacancy.
-        base_url: the portal's address, for ``url`` (``https://ru.example``); empty keeps
-            the source's link.
-    """
-    salary: dict[str, Any] = {
-        "@type": "QuantitativeValue",
-        "unitText": PERIOD_TO_SCHEMA[vacancy.salary_period],
-    }
-    if vacancy.salary_min is not None:
-        salary["minValue"] = vacancy.salary_min
-    if vacancy.salary_max is not None:
-        salary["maxValue"] = vacancy.salary_max
-    posting: dict[str, Any] = {
-        "@context": ["https://schema.org/", {"eaeu": EXTENSION}],
-        "@type": "JobPosting",
-        "identifier": {"@type": "PropertyValue", "name": vacancy.origin, "value": vacancy.id},
-        "title": vacancy.title,
-        "description": vacancy.description,
-        "datePosted": vacancy.posted.isoformat(),
-        "validThrough": vacancy.valid_through.isoformat(),
-        "employmentType": EMPLOYMENT_TO_SCHEMA[vacancy.employment_type],
-        "hiringOrganization": {
-            "@type": "Organization",
-            "name": vacancy.employer_name,
-            "identifier": vacancy.employer_ref,
-        },
-        "jobLocation": {
-            "@type": "Place",
-            "address": {
-                "@type": "PostalAddress",
-                "addressLocality": vacancy.locality,
-                "addressRegion": vacancy.region,
-                "addressCountry": vacancy.origin,
-            },
-        },
-        "baseSalary": {"@type": "MonetaryAmount", "currency": vacancy.currency, "value": salary},
-        "totalJobOpenings": vacancy.positions,
-        "eaeu:schedule": vacancy.schedule,
-        "eaeu:languages": list(vacancy.languages),
-        "eaeu:housingProvided": vacancy.housing,
-        "eaeu:eaeuOpen": vacancy.eaeu_open,
-        "eaeu:lastConfirmed": vacancy.last_confirmed.isoformat(),
-        "eaeu:isAgency": vacancy.is_agency,
-    }
-    if vacancy.isco:
-        posting["occupationalCategory"] = {
-            "@type": "CategoryCode",
-            "codeValue": vacancy.isco,
-            "inCodeSet": "https://www.ilo.org/public/english/bureau/stat/isco/isco08/",
-        }
-    if vacancy.is_agency and vacancy.agency_licence:
-        posting["eaeu:agencyLicence"] = vacancy.agency_licence
-    if vacancy.education:
-        posting["educationRequirements"] = {
-            "@type": "EducationalOccupationalCredential",
-            "credentialCategory": EDUCATION_TO_SCHEMA[vacancy.education],
-        }
-    if vacancy.experience_years:
-        posting["experienceRequirements"] = {
-            "@type": "OccupationalExperienceRequirements",
-            "monthsOfExperience": vacancy.experience_years * 12,
-        }
-    if vacancy.eaeu_open:
-        posting["eligibilityToWorkRequirement"] = (
-            "Open to citizens of the EAEU member states (Armenia, Belarus, Kazakhstan, "
-            "Kyrgyzstan, Russia): no work permit needed (EAEU Treaty, Art. 97)."
-        )
-    if vacancy.housing:
-        posting["jobBenefits"] = "Housing provided by the employer."
-    if base_url:
-        posting["url"] = f"{base_url.rstrip('/')}/jobs/vacancies/{vacancy.id}"
-    elif vacancy.url:
-        posting["url"] = vacancy.url
-    return posting
+    title: str
+    description: str
+    locality: str
+    salary_min: int | None
+    salary_max: int | None
+    currency: str
+    valid_through: date
+    region: str = ""
+    isco: str | None = None
+    salary_period: str = "month"
+    employment_type: str = "full_time"
+    schedule: str = "full_day"
+    education: str | None = None
+    experience_years: int | None = None
+    languages: tuple[str, ...] = ("ru",)
+    housing: bool = False
+    eaeu_open: bool = False
+    positions: int = 1
 
 
 __all__ = [
+    "AGENCY_LICENCE",
+    "CONFIRMED_RANGE",
+    "CURRENCY_UNKNOWN",
+    "EDUCATION_LEVELS",
+    "EDUCATION_TO_SCHEMA",
+    "EMPLOYER_FORMAT",
+    "EMPLOYMENT_TO_SCHEMA",
     "EMPLOYMENT_TYPES",
+    "EXPERIENCE_RANGE",
+    "EXTENSION",
+    "FEE",
+    "ISCO_FORMAT",
+    "LANGUAGES_FORMAT",
+    "LEGAL_ID_INVALID",
+    "LEGAL_ID_KINDS",
+    "MAX_MONTHLY_RUB",
+    "MAX_SALARY_SPREAD",
+    "MAX_VALIDITY_DAYS",
+    "MIN_MONTHLY_RUB",
+    "NOT_A_CHOICE",
+    "PERIOD_TO_SCHEMA",
+    "POSITIONS_RANGE",
+    "POSTED_FUTURE",
+    "PROBLEMS",
     "RATES_DATE",
     "RATES_TO_RUB",
     "RECONFIRM_DAYS",
+    "REQUIRED",
+    "SALARY_IMPLAUSIBLE",
+    "SALARY_MISSING",
+    "SALARY_ORDER",
+    "SALARY_PERIODS",
+    "SALARY_SPREAD",
+    "SALARY_ZERO",
     "SCHEDULES",
+    "SOURCES",
+    "STATUSES",
+    "TOO_LONG",
+    "URL_FORMAT",
+    "VALID_BEFORE_POSTED",
+    "VALID_PAST",
+    "VALID_TOO_LONG",
     "Vacancy",
+    "VacancyDraft",
     "check_vacancy",
     "dedup_key",
     "employer_ref",
@@ -854,7 +633,11 @@ __all__ = [
     "fix_homoglyphs",
     "is_listed",
     "merge",
+    "monthly",
+    "normalise_place",
     "normalise_title",
+    "reconfirmation_cutoff",
     "salary_ref",
+    "same_content",
     "to_jobposting",
 ]

@@ -23,22 +23,19 @@
   replicas learn of them. :meth:`VacancyStore.changes_since` serves the feed and
   :meth:`VacancyStore.apply_replica` takes a peer's record only from its origin and only if
   newer.
-"""
 
-# Russian text of the demonstration vacancy is data of this module.
-# ruff: noqa: RUF001, RUF003
+The parts around the store live in their own modules and are re-exported here:
+:mod:`.vacancy_rows` (row mapping, the listing condition, the feed counter),
+:mod:`.moderation` (reports and decisions) and :mod:`.vacancy_demo` (the demonstration seed).
+"""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from importlib import resources
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eaeu.exchange.node import Handler
@@ -47,14 +44,12 @@ from eaeu.identity.errors import AccountNotFound
 from eaeu.identity.model import EMPLOYER
 from eaeu.kernel.ids import uuid7
 from eaeu.kernel.log import get_logger
-from eaeu.services.jobs import adapters
+from eaeu.services.jobs import adapters, vacancy_demo
 from eaeu.services.jobs.adapters import Parsed, Rejection
 from eaeu.services.jobs.context import JobsContext
 from eaeu.services.jobs.errors import (
     EmployerRefused,
     ReplicaRefused,
-    ReportInvalid,
-    ReportNotFound,
     VacancyClosed,
     VacancyInvalid,
     VacancyNotFound,
@@ -62,43 +57,35 @@ from eaeu.services.jobs.errors import (
 from eaeu.services.jobs.model import (
     AGENCY_LICENCE,
     Vacancy,
+    VacancyDraft,
     check_vacancy,
     employer_ref,
     merge,
-    reconfirmation_cutoff,
     same_content,
 )
-from eaeu.services.jobs.orm import EmployerRow, FeedCounterRow, ReportRow, VacancyRow
+from eaeu.services.jobs.moderation import MAX_COMMENT, REPORT_REASONS, Moderation, Report
+from eaeu.services.jobs.orm import EmployerRow, FeedCounterRow, VacancyRow
+from eaeu.services.jobs.vacancy_demo import (
+    DEMO_DRAFT,
+    DEMO_EMPLOYER_OGRN,
+    SAMPLE_DATE,
+    SAMPLES,
+    demo_vacancy_id,
+)
+from eaeu.services.jobs.vacancy_rows import (
+    claim_feed,
+    listed_filter,
+    next_seq,
+    to_row,
+    to_vacancy,
+)
 
 log = get_logger("eaeu.jobs")
 
-#: What a report can say is wrong with a vacancy.
-REPORT_REASONS: Final = ("fee", "fraud", "discrimination", "stale", "duplicate", "other")
-MAX_COMMENT: Final = 1000
 #: The most records one change-feed page carries.
 MAX_FEED_PAGE: Final = 500
 #: How long a reconfirmed vacancy without an end date of its own stays open.
 RECONFIRM_VALIDITY_DAYS: Final = 60
-#: Sample files the demonstration seed ingests, per state, and the day their dates are
-#: written relative to (the seed moves them to the node's today).
-SAMPLES: Final = {
-    "AM": ((adapters.JOBPOSTING, "samples/jobposting_am.json"),),
-    "BY": ((adapters.JOBPOSTING, "samples/jobposting_by.json"),),
-    "KG": ((adapters.JOBPOSTING, "samples/jobposting_kg.json"),),
-    "KZ": ((adapters.JOBPOSTING, "samples/jobposting_kz.json"),),
-    "RU": (
-        (adapters.TRUDVSEM, "samples/trudvsem_ru.json"),
-        (adapters.JOBPOSTING, "samples/jobposting_ru.json"),
-    ),
-}
-SAMPLE_DATE: Final = date(2026, 1, 15)
-#: The demonstration vacancy of the Russian demo employer, for a Kyrgyz worker's journey.
-DEMO_NAMESPACE: Final = uuid.UUID("5d0e6a4c-7a43-4f0b-8d0f-3c2b9e7a1d20")
-
-
-def demo_vacancy_id(state: str = "RU") -> str:
-    """The stable id of the demonstration employer's vacancy in ``state``."""
-    return f"{state}-{uuid.uuid5(DEMO_NAMESPACE, f'{state}/demo-employer').hex}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,30 +107,6 @@ class Employer:
     is_agency: bool
     agency_licence: str | None
     verified_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class VacancyDraft:
-    """What an employer writes when posting a vacancy (see :class:`Vacancy`)."""
-
-    title: str
-    description: str
-    locality: str
-    salary_min: int | None
-    salary_max: int | None
-    currency: str
-    valid_through: date
-    region: str = ""
-    isco: str | None = None
-    salary_period: str = "month"
-    employment_type: str = "full_time"
-    schedule: str = "full_day"
-    education: str | None = None
-    experience_years: int | None = None
-    languages: tuple[str, ...] = ("ru",)
-    housing: bool = False
-    eaeu_open: bool = False
-    positions: int = 1
 
 
 @dataclass
@@ -183,153 +146,19 @@ class IngestReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
-    """A report about a vacancy, as the moderation queue shows it."""
-
-    id: str
-    vacancy_id: str
-    reason: str
-    comment: str
-    status: str
-    created_at: datetime
-    decided_at: datetime | None = None
-
-
-# -- rows ---------------------------------------------------------------------------------------
-
-
-def _to_row(row: VacancyRow, vacancy: Vacancy, *, seq: int, at: datetime) -> None:
-    row.id = vacancy.id
-    row.origin = vacancy.origin
-    row.source = vacancy.source
-    row.source_id = vacancy.source_id
-    row.title = vacancy.title
-    row.title_norm = vacancy.title_norm[:200]
-    row.description = vacancy.description
-    row.isco = vacancy.isco
-    row.employer_ref = vacancy.employer_ref
-    row.employer_name = vacancy.employer_name
-    row.is_agency = vacancy.is_agency
-    row.agency_licence = vacancy.agency_licence
-    row.region = vacancy.region
-    row.locality = vacancy.locality
-    row.salary_min = vacancy.salary_min
-    row.salary_max = vacancy.salary_max
-    row.currency = vacancy.currency
-    row.salary_period = vacancy.salary_period
-    row.salary_ref = vacancy.salary_ref
-    row.employment_type = vacancy.employment_type
-    row.schedule = vacancy.schedule
-    row.education = vacancy.education
-    row.experience_years = vacancy.experience_years
-    row.languages = ",".join(vacancy.languages)
-    row.housing = vacancy.housing
-    row.eaeu_open = vacancy.eaeu_open
-    row.positions = vacancy.positions
-    row.posted = vacancy.posted
-    row.valid_through = vacancy.valid_through
-    row.last_confirmed = vacancy.last_confirmed
-    row.status = vacancy.status
-    row.dedup_key = vacancy.dedup_key
-    row.url = vacancy.url
-    row.seq = seq
-    row.updated_at = at
-
-
-def to_vacancy(row: VacancyRow) -> Vacancy:
-    """The vacancy a stored row holds (also for the other parts reading the table)."""
-    return Vacancy(
-        id=row.id,
-        origin=row.origin,
-        source=row.source,
-        source_id=row.source_id,
-        title=row.title,
-        description=row.description,
-        isco=row.isco,
-        employer_ref=row.employer_ref,
-        employer_name=row.employer_name,
-        is_agency=row.is_agency,
-        agency_licence=row.agency_licence,
-        region=row.region,
-        locality=row.locality,
-        salary_min=row.salary_min,
-        salary_max=row.salary_max,
-        currency=row.currency,
-        salary_period=row.salary_period,
-        employment_type=row.employment_type,
-        schedule=row.schedule,
-        education=row.education,
-        experience_years=row.experience_years,
-        languages=tuple(code for code in row.languages.split(",") if code),
-        housing=row.housing,
-        eaeu_open=row.eaeu_open,
-        positions=row.positions,
-        posted=row.posted,
-        valid_through=row.valid_through,
-        last_confirmed=row.last_confirmed,
-        status=row.status,
-        url=row.url,
-        seq=row.seq,
-        updated_at=row.updated_at,
-    )
-
-
-def listed_filter(today: date) -> ColumnElement[bool]:
-    """The listing rule as a SQL condition on ``jobs_vacancies`` (for search and pages)."""
-    return and_(
-        VacancyRow.status == "active",
-        VacancyRow.valid_through >= today,
-        VacancyRow.last_confirmed >= reconfirmation_cutoff(today),
-    )
-
-
-# -- the change feed's counter ------------------------------------------------------------------
-
-
-def claim_feed(session: Session, origin: str) -> None:
-    """Take the write lock on ``origin``'s feed counter; the first statement of a writer.
-
-    Creates the counter row if it is missing (``INSERT … ON CONFLICT DO NOTHING``), then
-    updates it to itself: PostgreSQL holds the row lock, SQLite the database's write lock,
-    until the transaction ends, so every other writer of this origin waits here.
-    """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(FeedCounterRow)
-        .values(origin=origin, last=0)
-        .on_conflict_do_nothing(index_elements=["origin"])
-    )
-    session.execute(
-        update(FeedCounterRow)
-        .where(FeedCounterRow.origin == origin)
-        .values(last=FeedCounterRow.last)
-    )
-
-
-def next_seq(session: Session, origin: str) -> int:
-    """The next position in ``origin``'s change feed (after :func:`claim_feed`)."""
-    seq: int = session.execute(
-        update(FeedCounterRow)
-        .where(FeedCounterRow.origin == origin)
-        .values(last=FeedCounterRow.last + 1)
-        .returning(FeedCounterRow.last)
-    ).scalar_one()
-    return seq
-
-
-# -- the store ----------------------------------------------------------------------------------
-
-
 class VacancyStore:
     """Vacancies of this state and the replicas of the others.
 
     Args:
         ctx: the node's wiring.
+
+    Attributes:
+        moderation: this node's queue of reports about vacancies.
     """
 
     def __init__(self, ctx: JobsContext) -> None:
         self.ctx = ctx
+        self.moderation = Moderation(ctx, self._put)
 
     def handlers(self) -> dict[str, Handler]:
         """The exchange handlers of this part (message type → handler): none; see feed."""
@@ -560,7 +389,7 @@ class VacancyStore:
         if row is None:
             row = VacancyRow()
             session.add(row)
-        _to_row(row, vacancy, seq=seq, at=now)
+        to_row(row, vacancy, seq=seq, at=now)
         session.flush()
         return replace(vacancy, seq=seq, updated_at=now)
 
@@ -683,95 +512,19 @@ class VacancyStore:
         parsed = adapters.parse_file(kind, data, state=self.state, expected_region=expected_region)
         return self.ingest(parsed)
 
-    # -- moderation -----------------------------------------------------------------------
+    # -- moderation (see :mod:`.moderation`) ----------------------------------------------
 
     def report(self, vacancy_id: str, reason: str, comment: str = "") -> Report:
-        """Record a report about a vacancy in this node's moderation queue.
-
-        Raises:
-            ReportInvalid: an unknown reason or a comment that is too long.
-            VacancyNotFound: no such vacancy, or it is withdrawn or blocked already.
-        """
-        if reason not in REPORT_REASONS:
-            raise ReportInvalid("Choose what is wrong with the vacancy.")
-        if len(comment) > MAX_COMMENT:
-            raise ReportInvalid(f"A comment has at most {MAX_COMMENT} characters.")
-        now = self.ctx.clock.now()
-        with self.ctx.uow() as uow:
-            vacancy = uow.session.get(VacancyRow, vacancy_id)
-            if vacancy is None or vacancy.status != "active":
-                raise VacancyNotFound("There is no open vacancy at this address.")
-            row = ReportRow(
-                id=str(uuid7()),
-                vacancy_id=vacancy_id,
-                reason=reason,
-                comment=comment.strip(),
-                status="open",
-                created_at=now,
-            )
-            uow.session.add(row)
-            report = _report(row)
-            uow.commit()
-        log.info("jobs.vacancy.reported", vacancy=vacancy_id, reason=reason)
-        return report
+        """Record a report about a vacancy (see :meth:`Moderation.report`)."""
+        return self.moderation.report(vacancy_id, reason, comment)
 
     def open_reports(self) -> list[tuple[Report, Vacancy]]:
-        """The moderation queue: open reports, oldest first, with their vacancies."""
-        with self.ctx.uow() as uow:
-            rows = uow.session.execute(
-                select(ReportRow, VacancyRow)
-                .join(VacancyRow, VacancyRow.id == ReportRow.vacancy_id)
-                .where(ReportRow.status == "open")
-                .order_by(ReportRow.created_at, ReportRow.id)
-            ).all()
-            return [(_report(report), to_vacancy(vacancy)) for report, vacancy in rows]
+        """The moderation queue (see :meth:`Moderation.open_reports`)."""
+        return self.moderation.open_reports()
 
     def decide(self, report_id: str, action: str, operator_id: str) -> Vacancy:
-        """An operator's decision on a report: ``block`` the vacancy or ``dismiss`` the report.
-
-        Blocking closes every open report of the vacancy and leaves a tombstone that
-        replicas learn of; only the vacancy's origin can block it.
-
-        Raises:
-            ReportNotFound: no open report with this id.
-            ReportInvalid: an unknown action, or blocking another state's vacancy.
-        """
-        if action not in ("block", "dismiss"):
-            raise ReportInvalid("Block the vacancy or dismiss the report.")
-        now = self.ctx.clock.now()
-        with self.ctx.uow() as uow:
-            if action == "block":
-                claim_feed(uow.session, self.state)
-            report = uow.session.get(ReportRow, report_id)
-            if report is None or report.status != "open":
-                raise ReportNotFound("There is no open report with this id.")
-            row = uow.session.get(VacancyRow, report.vacancy_id)
-            assert row is not None  # noqa: S101 - a foreign key
-            vacancy = to_vacancy(row)
-            if action == "dismiss":
-                reports = [report]
-            else:
-                if row.origin != self.state:
-                    raise ReportInvalid(
-                        "Only the node of the vacancy's state can block it.",
-                        reason="jobs.report_foreign",
-                    )
-                if row.status == "active":
-                    vacancy = self._put(uow.session, replace(vacancy, status="blocked"), row=row)
-                reports = list(
-                    uow.session.scalars(
-                        select(ReportRow).where(
-                            ReportRow.vacancy_id == row.id, ReportRow.status == "open"
-                        )
-                    )
-                )
-            for each in reports:
-                each.status = "blocked" if action == "block" else "dismissed"
-                each.decided_at = now
-                each.decided_by = operator_id
-            uow.commit()
-        log.info("jobs.report.decided", report=report_id, action=action, vacancy=vacancy.id)
-        return vacancy
+        """An operator's decision on a report (see :meth:`Moderation.decide`)."""
+        return self.moderation.decide(report_id, action, operator_id)
 
     # -- replication ----------------------------------------------------------------------
 
@@ -846,90 +599,15 @@ class VacancyStore:
         if row is None:
             row = VacancyRow()
             session.add(row)
-        _to_row(row, vacancy, seq=vacancy.seq, at=vacancy.updated_at or self.ctx.clock.now())
+        to_row(row, vacancy, seq=vacancy.seq, at=vacancy.updated_at or self.ctx.clock.now())
         session.flush()
         return True
 
     # -- demonstration data ---------------------------------------------------------------
 
     def seed_demo(self) -> int:
-        """Ingest this state's sample files (dates moved to today) and the demo post.
-
-        Idempotent: what exists is left alone (on a later day, dates move on). Russia also
-        gets the vacancy of the demonstration employer ``ru-employer`` that a Kyrgyz
-        worker's journey applies to.
-
-        Returns:
-            How many vacancies were created now.
-        """
-        shift = (self.today() - SAMPLE_DATE).days
-        created = 0
-        for kind, name in SAMPLES.get(self.state, ()):
-            text = resources.files("eaeu.services.jobs").joinpath(f"data/{name}").read_bytes()
-            parsed = adapters.parse_file(kind, text, state=self.state)
-            report = self.ingest(parsed, shift_days=shift)
-            created += len(report.created)
-            if report.rejected:
-                log.warning("jobs.seed.rejected", file=name, count=len(report.rejected))
-        if self.state == "RU":
-            created += self._seed_demo_employer()
-        return created
-
-    def _seed_demo_employer(self) -> int:
-        ref = employer_ref("RU", DEMO_EMPLOYER_OGRN, "ogrn")
-        with self.ctx.uow() as uow:
-            if uow.session.get(VacancyRow, demo_vacancy_id("RU")) is not None:
-                return 0
-        organisation = Accounts(self.ctx.uow, self.ctx.clock).organisation_by_legal_id(
-            DEMO_EMPLOYER_OGRN
-        )
-        if organisation is None:
-            log.info("jobs.seed.no_demo_employer", employer=ref)
-            return 0
-        self.post(
-            organisation.id,
-            replace(DEMO_DRAFT, valid_through=self.today() + timedelta(days=90)),
-            agency=False,
-            licence=None,
-            new_id=demo_vacancy_id("RU"),
-        )
-        return 1
-
-
-#: The Russian demonstration employer (``ru-employer``'s organisation, ООО «СтройМонтаж»).
-DEMO_EMPLOYER_OGRN: Final = "1157746013237"
-DEMO_DRAFT: Final = VacancyDraft(
-    title="Монтажник строительных конструкций",
-    description=(
-        "Строительство жилого комплекса в Новой Москве. Монтаж металлических и "
-        "железобетонных конструкций, работа по чертежам в бригаде.\n\n"
-        "Условия: официальное оформление по трудовому договору с первого дня; "
-        "проживание в общежитии предоставляется бесплатно; спецодежда и инструмент за счёт "
-        "работодателя; работа в Москве, без вахты. Принимаем граждан "
-        "государств ЕАЭС (Кыргызстан, Армения, Казахстан, Беларусь) — разрешение на работу "
-        "не нужно. Помогаем с регистрацией по месту пребывания и медосмотром. Никаких "
-        "платежей с соискателя: оформление бесплатно.\n\n"
-        "Construction installer (steel and precast concrete structures) for a housing "
-        "project in Moscow. Employment contract from day one, free dormitory housing, "
-        "workwear provided. Open to citizens of all EAEU member states; no work permit "
-        "needed."
-    ),
-    locality="Москва",
-    region="г. Москва",
-    isco="7119",
-    salary_min=95_000,
-    salary_max=130_000,
-    currency="RUB",
-    valid_through=SAMPLE_DATE,
-    employment_type="full_time",
-    schedule="full_day",
-    education="secondary",
-    experience_years=1,
-    languages=("ru",),
-    housing=True,
-    eaeu_open=True,
-    positions=12,
-)
+        """Ingest the sample files and the demo post (see :func:`.vacancy_demo.seed_demo`)."""
+        return vacancy_demo.seed_demo(self)
 
 
 def _shifted(vacancy: Vacancy, days: int) -> Vacancy:
@@ -953,21 +631,15 @@ def _employer(row: EmployerRow) -> Employer:
     )
 
 
-def _report(row: ReportRow) -> Report:
-    return Report(
-        id=row.id,
-        vacancy_id=row.vacancy_id,
-        reason=row.reason,
-        comment=row.comment,
-        status=row.status,
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-    )
-
-
 __all__ = [
+    "DEMO_DRAFT",
     "DEMO_EMPLOYER_OGRN",
+    "MAX_COMMENT",
+    "MAX_FEED_PAGE",
+    "RECONFIRM_VALIDITY_DAYS",
     "REPORT_REASONS",
+    "SAMPLES",
+    "SAMPLE_DATE",
     "Employer",
     "IngestReport",
     "Report",
@@ -977,5 +649,6 @@ __all__ = [
     "demo_vacancy_id",
     "listed_filter",
     "next_seq",
+    "to_row",
     "to_vacancy",
 ]
