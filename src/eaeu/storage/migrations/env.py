@@ -15,6 +15,7 @@ import eaeu.services.jobs.feed_orm
 import eaeu.services.jobs.move_orm
 import eaeu.services.jobs.orm
 import eaeu.services.jobs.people_orm
+import eaeu.services.jobs.search_orm
 import eaeu.services.travel.orm
 import eaeu.services.travel.verifier_orm  # noqa: F401
 from eaeu.storage.orm import Base
