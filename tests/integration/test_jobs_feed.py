@@ -431,8 +431,11 @@ class TestPeriodicPull:
     def test_the_background_loop_pulls_until_stopped(self, ru, kg):
         ingest(ru, vacancy("RU", 1))
         stop = threading.Event()
+        rounds_with_news = []
         loop = threading.Thread(
-            target=kg.feed.run, args=(timedelta(minutes=5), stop), kwargs={"poll_s": 0.05}
+            target=kg.feed.run,
+            args=(timedelta(minutes=5), stop),
+            kwargs={"poll_s": 0.05, "on_new": lambda: rounds_with_news.append(1)},
         )
         loop.start()
         try:
@@ -445,6 +448,8 @@ class TestPeriodicPull:
             loop.join(timeout=10)
         assert not loop.is_alive()
         assert vacancy("RU", 1).id in replicas(kg, "RU")
+        # The alerts run once: after the round that brought the vacancy, not after idle ones.
+        assert rounds_with_news == [1]
 
 
 class TestConcurrentPulls:

@@ -178,8 +178,13 @@ def worker(
     feed_stop = threading.Event()
     feed_thread = None
     if feed is not None and not once:
+        alerts = platform.jobs.alerts if platform.jobs is not None else None
         feed_thread = threading.Thread(
-            target=feed.run, args=(every, feed_stop), name="jobs-feed", daemon=True
+            target=feed.run,
+            args=(every, feed_stop),
+            kwargs={"on_new": alerts.refresh_all if alerts is not None else None},
+            name="jobs-feed",
+            daemon=True,
         )
         feed_thread.start()
     try:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -350,7 +351,14 @@ class Feed:
             uow.commit()
         return {peer: self.pull(peer) for peer in claimed}
 
-    def run(self, every: timedelta, stop: threading.Event, *, poll_s: float = POLL_S) -> None:
+    def run(
+        self,
+        every: timedelta,
+        stop: threading.Event,
+        *,
+        poll_s: float = POLL_S,
+        on_new: Callable[[], object] | None = None,
+    ) -> None:
         """Pull due peers until ``stop`` is set: the node's background worker runs this.
 
         It runs in a thread of its own, so that a peer that is slow to answer never holds up
@@ -361,11 +369,15 @@ class Feed:
             every: the time between two periodic pulls of one peer.
             stop: set to end the loop (it is checked between rounds).
             poll_s: the longest wait between two rounds.
+            on_new: called after a round that applied new records (the saved searches'
+                alerts run then); its failure is logged like a round's.
         """
         log.info("jobs.feed.started", every_s=every.total_seconds())
         while not stop.is_set():
             try:
-                self.sync_due(every)
+                pulled = self.sync_due(every)
+                if on_new is not None and any(r.applied for r in pulled.values()):
+                    on_new()
             # The loop must outlive any one failure: it is logged and tried next round.
             except Exception:
                 log.exception("jobs.feed.round_failed")
