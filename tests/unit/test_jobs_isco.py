@@ -64,3 +64,49 @@ class TestMatch:
         assert catalogue().match(stems("москва")) == {}
         assert catalogue().knows("москв") is False
         assert catalogue().match(stems("водитель москва"))["8322"] == 1.0
+
+
+class TestEverydayWords:
+    """Common job words name the trade people mean, first, and not its unrelated kinds."""
+
+    @pytest.mark.parametrize(
+        ("query", "first", "also", "never"),
+        [
+            ("монтажник", "7119", set(), {"7126", "7127", "3522", "7422"}),
+            ("монтажники", "7119", set(), {"7126", "7127", "3522", "7422"}),
+            ("монтажник строительных конструкций", "7119", set(), {"7126", "7422"}),
+            ("construction installer", "7119", set(), {"7126", "7127", "7422", "7215"}),
+            ("installer", "7119", set(), {"7126", "7127", "7422"}),
+            ("монтажник связи", "3522", set(), {"7119", "7126"}),
+            ("монтажник кондиционеров", "7127", set(), {"7119", "7126"}),
+            ("водитель", "8322", {"8331", "8332"}, {"3421", "7214"}),
+            ("driver", "8322", {"8331", "8332"}, {"3421", "7214", "7543"}),
+            ("повар", "5120", {"3434"}, set()),
+            ("cook", "5120", {"3434"}, set()),
+            ("сварщик", "7212", set(), set()),
+            ("welder", "7212", set(), {"3432"}),
+            ("продавец", "5223", set(), set()),
+            ("программист", "2512", {"2514"}, set()),
+            ("медсестра", "3221", set(), set()),
+            ("nurse", "2221", {"3221"}, set()),
+            ("бухгалтер", "2411", set(), set()),
+            ("электрик", "7411", set(), set()),
+            ("грузчик", "9333", set(), set()),
+            ("уборщица", "9112", set(), set()),
+            ("cleaner", "9112", set(), {"5153"}),
+            ("строитель", "7111", set(), set()),
+            ("builder", "7111", set(), {"8211", "7312"}),
+            ("официант", "5131", set(), set()),
+            ("plumber", "7126", set(), {"7212"}),
+            ("сантехник", "7126", set(), set()),
+        ],
+    )
+    def test_maps_to_the_usual_trade(self, query, first, also, never):
+        codes = catalogue().match(stems(query))
+        assert next(iter(codes)) == first
+        assert also <= set(codes)
+        assert not never & set(codes)
+
+    def test_names_from_the_groups_own_label_come_before_stray_synonyms(self):
+        codes = list(catalogue().match(stems("driver")))
+        assert codes[:3] == ["8322", "8331", "8332"]

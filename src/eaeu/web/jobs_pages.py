@@ -14,9 +14,13 @@
 Bad parameters give the page again with the reason (pages) or a 422 problem (API).
 """
 
+# Russian plural forms and city words are data here.
+# ruff: noqa: RUF001, RUF002, RUF003
+
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Final
@@ -41,6 +45,7 @@ from eaeu.services.jobs.search_query import (
 )
 from eaeu.services.jobs.service import JobsService
 from eaeu.web.auth import SignedIn, check_csrf, current_user, require_user
+from eaeu.web.jobs_people_pages import LANGUAGE_NAMES
 from eaeu.web.templating import Templates
 
 router = APIRouter()
@@ -80,6 +85,15 @@ PERIOD_LABELS: Final = {
     "day": N_("a day"),
     "year": N_("a year"),
 }
+#: Pay with one bound only ("from 90 000 KZT a month").
+PAY_BOUND: Final = {
+    "min": N_("from %(amount)s %(currency)s %(period)s"),
+    "max": N_("up to %(amount)s %(currency)s %(period)s"),
+}
+PAY_NOT_STATED: Final = N_("Pay not stated")
+NO_EXPERIENCE: Final = N_("Not required")
+#: Years in the plural forms of each page language (Russian: one, few, many).
+YEAR_FORMS: Final = {"en": ("year", "years"), "ru": ("год", "года", "лет")}
 MATCH_LABELS: Final = {
     "title": N_("Title matches"),
     "occupation": N_("Same occupation"),
@@ -139,13 +153,67 @@ def pay(item: SearchHit | Vacancy, gettext: Callable[[str], str]) -> str:
         return f"{value:,}".replace(",", "\u00a0")
 
     period = gettext(PERIOD_LABELS[item.salary_period])
-    if item.salary_min is not None and item.salary_max is not None:
-        return f"{amount(item.salary_min)}\u2013{amount(item.salary_max)} {item.currency} {period}"
-    if item.salary_min is not None:
-        return f"{gettext('from')} {amount(item.salary_min)} {item.currency} {period}"
-    if item.salary_max is not None:
-        return f"{gettext('up to')} {amount(item.salary_max)} {item.currency} {period}"
-    return gettext("Pay not stated")
+    low, high = item.salary_min, item.salary_max
+    if low is not None and high is not None:
+        return f"{amount(low)}\u2013{amount(high)} {item.currency} {period}"
+    if low is None and high is None:
+        return gettext(PAY_NOT_STATED)
+    bound, value = ("min", low) if low is not None else ("max", high)
+    assert value is not None  # noqa: S101 - one of the two is set (checked above)
+    return gettext(PAY_BOUND[bound]) % {
+        "amount": amount(value),
+        "currency": item.currency,
+        "period": period,
+    }
+
+
+def plural_form(count: int, language: str) -> int:
+    """The index of the plural form of ``count`` in :data:`YEAR_FORMS` for ``language``.
+
+    Russian has three forms (1, 21 год; 2–4, 22 года; 0, 5–20, 25 лет), English two.
+    """
+    if language != "ru":
+        return 0 if count == 1 else 1
+    if count % 10 == 1 and count % 100 != 11:  # noqa: PLR2004
+        return 0
+    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:  # noqa: PLR2004
+        return 1
+    return 2
+
+
+def years(count: int, language: str, gettext: Callable[[str], str]) -> str:
+    """Experience as a vacancy states it: «1 год», «3 года», "5 years"; none required."""
+    if count <= 0:
+        return gettext(NO_EXPERIENCE)
+    forms = YEAR_FORMS.get(language, YEAR_FORMS["en"])
+    return f"{count} {forms[plural_form(count, language)]}"
+
+
+def language_names(codes: tuple[str, ...] | list[str], language: str) -> str:
+    """ISO 639-1 codes as language names in the page language: «русский, английский»."""
+    names = [LANGUAGE_NAMES.get(code) for code in codes]
+    index = 1 if language == "ru" else 0
+    return ", ".join(
+        (name[index] if name else code) for code, name in zip(codes, names, strict=True)
+    )
+
+
+# «г. Москва», "Almaty city", «Бишкек шаары»: the same place as the city itself.
+_CITY_WORDS: Final = re.compile(
+    r"^(?:г\.?|гор\.|город|city of)\s*|\s+(?:city|қаласы|шаары|қ\.)$",
+    re.IGNORECASE,
+)
+
+
+def where(locality: str, region: str | None) -> str:
+    """The locality, and the region unless it only names the same city again."""
+    if not region:
+        return locality
+
+    def core(name: str) -> str:
+        return _CITY_WORDS.sub("", name.strip()).casefold().replace("ё", "е")
+
+    return locality if core(region) == core(locality) else f"{locality}, {region}"
 
 
 def _freshness(jobs: JobsService) -> dict[str, datetime | None]:
@@ -178,6 +246,9 @@ def render(
             "sort_labels": SORT_LABELS,
             "match_labels": MATCH_LABELS,
             "pay": pay,
+            "years": lambda count, gettext: years(count, language, gettext),
+            "language_names": lambda codes: language_names(codes, language),
+            "where": where,
             **context,
         },
         status_code=status_code,

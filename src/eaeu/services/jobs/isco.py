@@ -16,7 +16,13 @@ The data ships in ``data/`` (see ``data/ISCO_SOURCES.md``):
   «сварщик», «медсестра»).
 
 :func:`catalogue` loads them once; :meth:`Catalogue.match` scores unit groups for the
-words of a query by how much of a label the query covers.
+words of a query by how much of a label the query covers. A generic word covers part of
+the labels of its kinds, so «водитель» also finds bus and truck drivers; a few words are
+broader than any one trade (:data:`BROAD_WORDS`: «монтажник» installs buildings, pipes,
+alarms and air conditioners alike) and on their own name only the groups where they are a
+whole label — «монтажник связи» still names telecom installers. Among codes of equal
+score, those whose own ISCO label names a query word come first ("driver" → bus and
+truck drivers before bulldozer drivers), then those with more labels at that score.
 """
 
 # The Russian classification is named in its own script.
@@ -41,6 +47,10 @@ MAX_CODES: Final = 8
 # code's score ("водитель" → taxi 1.0, bus and truck drivers 0.5, all kept).
 _RELATIVE_CUTOFF: Final = 0.5
 _MIN_SCORE: Final = 0.2
+#: Words that name several unrelated trades: without a qualifier they count only for the
+#: groups where they are a whole label (everyday usage: a «монтажник» on a building site).
+BROAD_WORDS: Final = ("монтажник", "монтажница", "installer", "builder")
+_BROAD_STEMS: Final = frozenset(stem for word in BROAD_WORDS for stem in stems(word))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,7 @@ class Group:
 class _Label:
     code: str
     stems: frozenset[str]
+    official: bool
 
 
 @dataclass(slots=True)
@@ -85,13 +96,19 @@ class Catalogue:
     _labels: list[_Label] = field(default_factory=list)
     _postings: dict[str, list[int]] = field(default_factory=dict)
 
-    def add_label(self, code: str, text: str) -> None:
-        """Index one label or synonym of a unit group."""
+    def add_label(self, code: str, text: str, *, official: bool = False) -> None:
+        """Index one label or synonym of a unit group.
+
+        Args:
+            code: the unit group.
+            text: the label or synonym.
+            official: whether it is the group's own label (ESCO or ОКЗ), not a synonym.
+        """
         label_stems = frozenset(stems(text))
         if not label_stems:
             return
         number = len(self._labels)
-        self._labels.append(_Label(code, label_stems))
+        self._labels.append(_Label(code, label_stems, official))
         for item in label_stems:
             self._postings.setdefault(item, []).append(number)
 
@@ -117,13 +134,15 @@ class Catalogue:
         Only the stems some label contains take part (others — places, employers — are
         left to the text search). A label scores the share of its stems the query covers
         when it contains every occupation stem of the query; when no label contains them
-        all, the labels with the most of them score that share, halved.
+        all, the labels with the most of them score that share, halved. A label covered
+        only by :data:`BROAD_WORDS` counts only when it is covered whole.
 
         Args:
             query_stems: the query's stems (:func:`~.search_text.stems`).
 
         Returns:
-            Up to :data:`MAX_CODES` unit-group codes with scores in (0, 1], best first.
+            Up to :data:`MAX_CODES` unit-group codes with scores in (0, 1], best first
+            (ties: named by the group's own label, more labels at that score, code).
         """
         wanted = [item for item in query_stems if item in self._postings]
         if not wanted:
@@ -132,23 +151,39 @@ class Catalogue:
         for item in wanted:
             for number in self._postings[item]:
                 hits[number] += 1
-        most = max(hits.values())
-        penalty = 1.0 if most == len(wanted) else 0.5
-        scores: dict[str, float] = {}
-        for number, count in hits.items():
-            if count != most:
-                continue
-            label = self._labels[number]
-            score = penalty * count / len(label.stems)
-            if score > scores.get(label.code, 0.0):
-                scores[label.code] = score
+        scores, support = self._best_labels(hits, frozenset(wanted))
+        if not scores:
+            return {}
+        named = {self._labels[n].code for n in hits if self._labels[n].official}
         best = max(scores.values())
         floor = max(best * _RELATIVE_CUTOFF, _MIN_SCORE)
         ranked = sorted(
             ((code, score) for code, score in scores.items() if score >= floor),
-            key=lambda pair: (-pair[1], pair[0]),
+            key=lambda pair: (-pair[1], pair[0] not in named, -support[pair[0]], pair[0]),
         )
         return dict(ranked[:MAX_CODES])
+
+    def _best_labels(
+        self, hits: dict[int, int], wanted: frozenset[str]
+    ) -> tuple[dict[str, float], dict[str, int]]:
+        """Each code's best label score, and how many of its labels reach it."""
+        most = max(hits.values())
+        penalty = 1.0 if most == len(wanted) else 0.5
+        scores: dict[str, float] = {}
+        support: dict[str, int] = defaultdict(int)
+        for number, count in hits.items():
+            label = self._labels[number]
+            if count != most or (
+                count < len(label.stems) and label.stems.intersection(wanted) <= _BROAD_STEMS
+            ):
+                continue
+            score = penalty * count / len(label.stems)
+            if score > scores.get(label.code, 0.0):
+                scores[label.code] = score
+                support[label.code] = 1
+            elif score == scores[label.code]:
+                support[label.code] += 1
+        return scores, support
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -166,8 +201,8 @@ def catalogue() -> Catalogue:
     result = Catalogue(groups)
     for group in groups.values():
         if group.level == "unit":
-            result.add_label(group.code, group.label_en)
-            result.add_label(group.code, group.label_ru)
+            result.add_label(group.code, group.label_en, official=True)
+            result.add_label(group.code, group.label_ru, official=True)
     for row in _read("isco_synonyms.csv"):
         if len(row["code"]) == 4:  # noqa: PLR2004 - synonyms of broader groups are too vague
             for label in row["labels"].split(";"):
