@@ -9,15 +9,19 @@ filter words (``xcru``, ``xo83``, ``xh1``, ``xs50``…); occupations as ISCO-08 
 Speed at a million vacancies comes from never ranking every match:
 
 * every retrieval walks ``docid`` — posting date — backwards and stops at a limit, which
-  FTS5 does natively (``ORDER BY rowid DESC``) and PostgreSQL does with its primary key or
-  a small sort of a GIN bitmap;
+  FTS5 does natively (``ORDER BY rowid DESC``); PostgreSQL walks a B-tree — of one
+  occupation group and country, ``(origin, isco, docid)``, when the tier requires the
+  group — over a short window and asks GIN, with whole words instead of prefixes, only when
+  the matches are rare there, so that its bitmap is small (see :class:`_Postgres`);
 * relevance is a small number of tiers — the title has every word *and* the vacancy is in
   an occupation the words name; the occupation only (this is what finds ads written in
   the other language); the title only; the words anywhere — each retrieved newest first
   up to the page's end, merged and ordered in Python; within a tier the newest comes
   first. A tier above with enough results makes the ones below irrelevant, so the first
   :data:`~.search_query.MAX_RESULTS` results are the same as if every match were ranked;
-* the total is counted up to :data:`~.search_query.MAX_RESULTS` + 1 ("1,000+");
+* the total is counted up to :data:`~.search_query.MAX_RESULTS` + 1 ("1,000+"); on
+  PostgreSQL the occupation groups' matches first, through their B-trees, then the other
+  matches outside the groups;
 * salary order probes the indexed pay thresholds from the top, so only the vacancies above
   the threshold that fills the page are sorted.
 
@@ -30,7 +34,7 @@ and confirmed within the last 90 days.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
@@ -58,8 +62,12 @@ log = get_logger("eaeu.services.jobs.search")
 SALARY_STEPS: Final = (20, 30, 40, 50, 60, 70, 80, 100, 120, 150, 200, 250, 300)
 #: Prefix lengths the FTS5 table indexes (migration 0011).
 FTS5_PREFIXES: Final = (6, 8)
-#: PostgreSQL walks this many of the newest vacancies in posting order before it asks GIN.
-PG_WINDOW: Final = 10_000
+#: PostgreSQL walks this many of the newest vacancies of a part before it asks GIN.
+PG_WINDOW: Final = 250
+# A window holding at least 1/_DENSE of the matches wanted is walked on, not left to GIN.
+_DENSE: Final = 4
+#: PostgreSQL searches a prefix as the whole words it begins when there are at most this many.
+MAX_EXPANSION: Final = 64
 #: Days a vacancy stays listed after its last confirmation.
 RECONFIRM_DAYS: Final = 90
 # The fewest candidates fetched per relevance tier (a page needs far fewer).
@@ -96,19 +104,42 @@ class _Expr:
         joiner = " AND " if self.op == "and" else " OR "
         return "(" + joiner.join(part.fts5() for part in self.parts) + ")"
 
-    def tsquery(self) -> str:
-        """The expression in PostgreSQL ``to_tsquery`` syntax."""
+    def tsquery(self, words: Mapping[str, Sequence[str]] | None = None) -> str:
+        """The expression in PostgreSQL ``to_tsquery`` syntax.
+
+        Args:
+            words: the whole words each prefix begins (:func:`_pg_words`); a prefix found
+                there is searched as those words, any other as a prefix.
+        """
         if self.op == "tag":
-            return f"'{self.value}'"
+            return _lexeme(self.value)
         if self.op == "word":
             # Any field needs no weight: filter words start with "x" and a digit-bearing
             # code, and leaving weights out spares PostgreSQL a recheck of every row.
             weights = {"title": "A", "place": "B", "any": ""}[self.where]
-            star = "*" if len(self.value) >= MIN_PREFIX else ""
-            suffix = f":{star}{weights}" if star or weights else ""
-            return f"'{self.value}'{suffix}"
+            if len(self.value) < MIN_PREFIX:
+                return _lexeme(self.value) + (f":{weights}" if weights else "")
+            whole = None if words is None else words.get(self.value)
+            if whole is None:
+                return f"{_lexeme(self.value)}:*{weights}"
+            if not whole:
+                return _lexeme(self.value)  # no indexed word begins with it: matches nothing
+            suffix = f":{weights}" if weights else ""
+            listed = " | ".join(_lexeme(word) + suffix for word in whole)
+            return listed if len(whole) == 1 else f"({listed})"
         joiner = " & " if self.op == "and" else " | "
-        return "(" + joiner.join(part.tsquery() for part in self.parts) + ")"
+        return "(" + joiner.join(part.tsquery(words) for part in self.parts) + ")"
+
+    def prefixes(self) -> set[str]:
+        """The words of the expression searched as prefixes."""
+        if self.op == "word":
+            return {self.value} if len(self.value) >= MIN_PREFIX else set()
+        return set().union(*(part.prefixes() for part in self.parts))
+
+
+def _lexeme(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("'", "''")
+    return f"'{escaped}'"
 
 
 def _indexed_prefix(stem: str) -> str:
@@ -221,6 +252,9 @@ class _Engine:
     def _date(self, day: date) -> Any:
         return day
 
+    def prepare(self, plan: _Plan) -> None:
+        """Get ready for the retrievals of ``plan`` (nothing to do by default)."""
+
     def _sql(self, expr: _Expr | None, query: SearchQuery, order: str) -> str:
         raise NotImplementedError
 
@@ -232,15 +266,34 @@ class _Engine:
         *,
         order: str = "newest",
         offset: int = 0,
+        codes: Sequence[str] = (),
     ) -> list[_Candidate]:
-        """The newest (or best-paid) ``limit`` listed matches of ``expr`` after ``offset``."""
+        """The newest (or best-paid) ``limit`` listed matches of ``expr`` after ``offset``.
+
+        ``codes``: ISCO-08 unit groups of which ``expr`` requires one (an engine may walk
+        each group's vacancies instead of the whole index).
+        """
+        del codes  # the whole index is walked
         sql = self._sql(expr, query, order) + " LIMIT :limit OFFSET :offset"
         params = {**self._params(query), "limit": limit, "offset": offset, **self._match(expr)}
         rows = self.session.execute(text(sql), params).all()
         return [_Candidate(row[0], row[1], row[2], row[3]) for row in rows]
 
-    def count(self, expr: _Expr | None, query: SearchQuery, cap: int) -> int:
-        """How many listed vacancies match ``expr``, counted up to ``cap``."""
+    def count(
+        self,
+        expr: _Expr | None,
+        query: SearchQuery,
+        cap: int,
+        subset: tuple[_Expr | None, Sequence[str]] | None = None,
+        rest: _Expr | None = None,
+    ) -> int:
+        """How many listed vacancies match ``expr``, counted up to ``cap``.
+
+        ``subset``: an expression whose matches all match ``expr`` and the ISCO-08 groups of
+        which it requires one; an engine may find the cap reached through it alone.
+        ``rest``: an expression that matches what ``expr`` matches outside those groups.
+        """
+        del subset, rest  # every match is counted
         inner = self._sql(expr, query, self.count_order) + " LIMIT :limit"
         params = {**self._params(query), "limit": cap, "offset": 0, **self._match(expr)}
         return int(
@@ -281,14 +334,21 @@ class _Sqlite(_Engine):
 
 
 class _Postgres(_Engine):
-    """PostgreSQL: GIN finds the matches, but cannot return them newest first.
+    """PostgreSQL: short B-tree walks, and GIN with whole words where matches are rare.
 
-    For a common word a GIN bitmap holds tens of thousands of rows, each to be read from
-    the table before the newest can be picked. So the newest are first looked for by
-    walking the primary key backwards over the newest :data:`PG_WINDOW` vacancies (rows in
-    posting order, read page after page) and checking each; only when that finds too few —
-    the words are rare there, so GIN's bitmap is small — does GIN answer. Counting goes
-    through GIN's bitmap, reading the table only until the cap.
+    GIN cannot return matches newest first: its bitmap must be read from the table and
+    sorted, which is cheap for a few hundred rows and slow for tens of thousands. A B-tree
+    walk backwards — the primary key, ``(origin, docid)`` or, for a tier that requires an
+    occupation group, ``(origin, isco, docid)`` / ``(isco, docid)`` — finds common matches
+    after a few rows, but reads every row when they are rare. So each part of a retrieval
+    (one group, one country) walks its newest :data:`PG_WINDOW` vacancies; a window with
+    enough matches is walked on, and a poor one means rare matches, which GIN answers.
+    The planner cannot make that choice itself: a conjunction of words, a group and a
+    country is correlated, and its estimates are off by a hundred times either way.
+
+    A prefix is searched as the whole words of the index it begins (``jobs_search_words``,
+    one lookup per search): GIN then intersects posting lists and skips through them,
+    where a prefix would make it gather a bitmap of every row of every word it begins.
     """
 
     name = "postgresql"
@@ -296,15 +356,22 @@ class _Postgres(_Engine):
 
     def __init__(self, session: Session, today: date) -> None:
         super().__init__(session, today)
-        # For this search's transaction: a scan in table order, which the planner likes
-        # for words it thinks common, would read every row that does not match; parallel
-        # workers cost more to start than these small walks take.
+        self.words: dict[str, tuple[str, ...]] = {}
+        self.bitmaps = True
+        # For this search's transaction: a scan in table order would read every row that
+        # does not match; parallel workers cost more to start than these small walks take.
         session.execute(
             text(
                 "SELECT set_config('enable_seqscan', 'off', true),"
                 " set_config('max_parallel_workers_per_gather', '0', true)"
             )
         )
+
+    def prepare(self, plan: _Plan) -> None:
+        """Look up the whole words of every prefix the plan searches."""
+        exprs = [expr for _, expr in plan.tiers] + [plan.everything]
+        prefixes = sorted(set().union(*(expr.prefixes() for expr in exprs if expr is not None)))
+        self.words = _pg_words(self.session, prefixes)
 
     def retrieve(
         self,
@@ -314,58 +381,147 @@ class _Postgres(_Engine):
         *,
         order: str = "newest",
         offset: int = 0,
+        codes: Sequence[str] = (),
     ) -> list[_Candidate]:
-        """As :meth:`_Engine.retrieve`, newest first through the window when it can."""
-        if order == "newest" and expr is not None:
-            window = self._window(self._sql(expr, query, order), query)
-            params = {
-                **self._params(query),
-                **self._match(expr),
-                "limit": limit,
-                "offset": offset,
-                "window": PG_WINDOW,
-            }
-            rows = self.session.execute(text(window + " LIMIT :limit OFFSET :offset"), params)
-            found = [_Candidate(row[0], row[1], row[2], row[3]) for row in rows]
-            if len(found) == limit:
-                return found
-        return super().retrieve(expr, query, limit, order=order, offset=offset)
+        """As :meth:`_Engine.retrieve`; newest first, part by part through short walks.
 
-    def count(self, expr: _Expr | None, query: SearchQuery, cap: int) -> int:
-        """As :meth:`_Engine.count`, but a common match is capped from the window alone.
-
-        When the newest :data:`PG_WINDOW` vacancies hold ``cap`` matches, or so many that
-        the whole index holds at least twice ``cap`` at that rate, the total is past the
-        cap and GIN's bitmap of every match is never built.
+        A part is one occupation group and one country (either may be "any"). Its newest
+        :data:`PG_WINDOW` vacancies are walked through a B-tree, checking each; a part whose
+        window holds too few matches asks GIN (whole words: its bitmap is small, because the
+        matches are rare there). The newest of all parts are exactly the newest overall.
         """
-        if expr is not None:
-            inner = self._window(self._sql(expr, query, "newest"), query) + " LIMIT :limit"
-            params = {**self._params(query), **self._match(expr), "limit": cap}
-            params["window"] = PG_WINDOW
-            sql = (
-                f"SELECT (SELECT count(*) FROM ({inner}) AS m),"
-                " (SELECT reltuples FROM pg_class WHERE oid = 'jobs_search_docs'::regclass)"
+        if order != "newest" or expr is None:
+            self._bitmaps(allowed=True)
+            return super().retrieve(expr, query, limit, order=order, offset=offset)
+        want = limit + offset
+        found: dict[int, _Candidate] = {}
+        rare: list[_Expr | None] = []
+        for code, country in self._parts(query, codes):
+            walked = self._part(expr, query, want, code, country)
+            if walked is None:
+                rare.append(
+                    _all(
+                        [
+                            _Expr("tag", f"xo{code}") if code else None,
+                            _Expr("tag", f"xc{country.lower()}") if country else None,
+                        ]
+                    )
+                )
+                continue
+            found.update((candidate.docid, candidate) for candidate in walked)
+        if rare:
+            # One GIN bitmap for every part whose matches are rare.
+            narrowed = expr if None in rare else _all([expr, _any(rare)])  # type: ignore[arg-type]
+            sql = self._sql(narrowed, query, "newest") + " LIMIT :limit"
+            params = {**self._params(query), **self._match(narrowed), "limit": want}
+            self._bitmaps(allowed=True)
+            for row in self.session.execute(text(sql), params):
+                found[row[0]] = _Candidate(row[0], row[1], row[2], row[3])
+        ranked = sorted(found.values(), key=lambda candidate: candidate.docid, reverse=True)
+        return ranked[offset:want]
+
+    def count(
+        self,
+        expr: _Expr | None,
+        query: SearchQuery,
+        cap: int,
+        subset: tuple[_Expr | None, Sequence[str]] | None = None,
+        rest: _Expr | None = None,
+    ) -> int:
+        """As :meth:`_Engine.count`; ``subset`` is counted first, through its groups' walks.
+
+        ``rest``: the matches of ``expr`` outside ``subset``'s groups are those of ``rest``.
+        """
+        if subset is not None and subset[0] is not None and subset[1]:
+            seen = 0
+            pure = _filters(query) is None and subset[0] == _any(
+                [_Expr("tag", f"xo{code}") for code in subset[1]]
             )
-            seen, size = self.session.execute(text(sql), params).one()
-            if seen >= cap or (size > PG_WINDOW and seen * size / PG_WINDOW >= 2 * cap):
-                return cap
+            for code, country in self._parts(query, subset[1]):
+                sql = self._walk(query, code, country, window=False, words=not pure)
+                params = self._part_params(subset[0], query, cap - seen, code, country)
+                inner = f"SELECT count(*) FROM ({sql}) AS m"
+                self._bitmaps(allowed=False)
+                seen += int(self.session.execute(text(inner), params).scalar_one())
+                if seen >= cap:
+                    return cap
+            if rest is not None:
+                # The other matches are those of the rest outside the groups: a small bitmap
+                # when the words are rare, where the whole expression's would hold the groups.
+                codes = ", ".join(f":k{n}" for n in range(len(subset[1])))
+                sql = self._sql(rest, query, "none")
+                sql += f" AND (d.isco IS NULL OR d.isco NOT IN ({codes})) LIMIT :limit"
+                params = {**self._params(query), **self._match(rest), "limit": cap - seen}
+                params |= {f"k{n}": code for n, code in enumerate(subset[1])}
+                self._bitmaps(allowed=True)
+                inner = f"SELECT count(*) FROM ({sql}) AS m"
+                return seen + int(self.session.execute(text(inner), params).scalar_one())
+        self._bitmaps(allowed=True)
         return super().count(expr, query, cap)
 
-    def _window(self, sql: str, query: SearchQuery) -> str:
-        # coalesce() hides the column from GIN, so an index walks the window: the primary
-        # key, or (origin, docid) for the newest vacancies of the countries asked for.
-        sql = sql.replace("d.document @@", "coalesce(d.document, ''::tsvector) @@")
-        if not query.countries:
-            return sql.replace(" WHERE ", f" WHERE d.docid >= ({_PG_FLOOR}) AND ", 1)
-        ranges = " OR ".join(
-            f"(d.origin = :c{n} AND d.docid >= ({_PG_COUNTRY_FLOOR.replace(':c', f':c{n}')}))"
-            for n in range(len(query.countries))
+    def _bitmaps(self, *, allowed: bool) -> None:
+        # A walk must stay a walk: the planner, misled by coalesce()'s unknown selectivity,
+        # would rather gather a whole group's bitmap and sort it.
+        if allowed != self.bitmaps:
+            value = "on" if allowed else "off"
+            self.session.execute(text(f"SELECT set_config('enable_bitmapscan', '{value}', true)"))
+            self.bitmaps = allowed
+
+    def _parts(self, query: SearchQuery, codes: Sequence[str]) -> list[tuple[str, str]]:
+        return [(code, country) for code in codes or ("",) for country in query.countries or ("",)]
+
+    def _part(
+        self, expr: _Expr, query: SearchQuery, limit: int, code: str, country: str
+    ) -> list[_Candidate] | None:
+        """The part's newest ``limit`` matches by walking, or ``None`` if they are rare."""
+        params = self._part_params(expr, query, limit, code, country)
+        self._bitmaps(allowed=False)
+        rows = self.session.execute(text(self._walk(query, code, country)), params).all()
+        if len(rows) < limit and _rows_beyond(self.session, params, code, country):
+            if len(rows) * _DENSE < limit:
+                return None
+            # Matches are common enough that walking on finds the rest soon.
+            sql = self._walk(query, code, country, window=False)
+            rows = self.session.execute(text(sql), params).all()
+        return [_Candidate(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def _part_params(
+        self, expr: _Expr, query: SearchQuery, limit: int, code: str, country: str
+    ) -> dict[str, Any]:
+        params = {**self._params(query), **self._match(expr), "limit": limit}
+        params |= {"window": PG_WINDOW, "code": code, "country": country}
+        return params
+
+    def _walk(
+        self,
+        query: SearchQuery,
+        code: str,
+        country: str,
+        *,
+        window: bool = True,
+        words: bool = True,
+    ) -> str:
+        """The walk of one part newest first; without ``words``, the whole group matches."""
+        # coalesce() hides the column from GIN, so a B-tree walks the part newest first.
+        part = "".join(
+            [" AND d.isco = :code" if code else "", " AND d.origin = :country" if country else ""]
         )
-        window = f" WHERE ({ranges}) AND "
-        return sql.replace(" WHERE ", window, 1)
+        floor = ""
+        if window:
+            floor = (
+                " AND d.docid >= (SELECT coalesce(min(docid), 0) FROM (SELECT docid"
+                f" FROM jobs_search_docs AS d WHERE true{part}"
+                " ORDER BY docid DESC LIMIT :window) AS newest)"
+            )
+        match = "coalesce(d.document, ''::tsvector) @@ to_tsquery('simple', :match) AND "
+        return (
+            "SELECT d.docid, d.vacancy_id, d.isco, d.salary_ref FROM jobs_search_docs AS d"
+            f" WHERE {match if words else ''}{self._listed(query)}{part}{floor}"
+            " ORDER BY d.docid DESC LIMIT :limit"
+        )
 
     def _match(self, expr: _Expr | None) -> dict[str, str]:
-        return {} if expr is None else {"match": expr.tsquery()}
+        return {} if expr is None else {"match": expr.tsquery(self.words)}
 
     def _sql(self, expr: _Expr | None, query: SearchQuery, order: str) -> str:
         orders = {
@@ -374,6 +530,9 @@ class _Postgres(_Engine):
             "none": "",
         }
         where = self._listed(query)
+        if query.countries:
+            codes = ", ".join(f":c{n}" for n in range(len(query.countries)))
+            where += f" AND d.origin IN ({codes})"
         if expr is not None:
             where = f"d.document @@ to_tsquery('simple', :match) AND {where}"
         return (
@@ -382,14 +541,34 @@ class _Postgres(_Engine):
         )
 
 
-_PG_COUNTRY_FLOOR: Final = (
-    "SELECT coalesce(min(docid), 0) FROM (SELECT docid FROM jobs_search_docs"
-    " WHERE origin = :c ORDER BY docid DESC LIMIT :window) AS newest"
-)
-_PG_FLOOR: Final = (
-    "SELECT coalesce(min(docid), 0) FROM (SELECT docid FROM jobs_search_docs"
-    " ORDER BY docid DESC LIMIT :window) AS newest"
-)
+def _rows_beyond(session: Session, params: dict[str, Any], code: str, country: str) -> bool:
+    """Whether the part has vacancies older than its window (so the walk saw only some)."""
+    part = "".join(
+        [" AND isco = :code" if code else "", " AND origin = :country" if country else ""]
+    )
+    sql = (
+        f"SELECT 1 FROM jobs_search_docs WHERE true{part}"
+        " ORDER BY docid DESC OFFSET :window LIMIT 1"
+    )
+    return session.execute(text(sql), params).first() is not None
+
+
+def _pg_words(session: Session, prefixes: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The indexed words each prefix begins; a prefix that begins too many is left out."""
+    if not prefixes:
+        return {}
+    parts, params = [], {}
+    for n, prefix in enumerate(prefixes):
+        parts.append(
+            f"(SELECT {n} AS n, word FROM jobs_search_words WHERE word >= :p{n}"
+            f" AND word < :h{n} ORDER BY word LIMIT {MAX_EXPANSION + 1})"
+        )
+        params[f"p{n}"] = prefix
+        params[f"h{n}"] = prefix + "\U0010ffff"
+    found: dict[str, list[str]] = {prefix: [] for prefix in prefixes}
+    for n, word in session.execute(text(" UNION ALL ".join(parts)), params):
+        found[prefixes[n]].append(word)
+    return {prefix: tuple(words) for prefix, words in found.items() if len(words) <= MAX_EXPANSION}
 
 
 # --- the index -------------------------------------------------------------------------
@@ -422,6 +601,7 @@ def search_session(session: Session, query: SearchQuery, *, today: date) -> Sear
     engine_class = _Postgres if session.get_bind().dialect.name == "postgresql" else _Sqlite
     engine = engine_class(session, today)
     plan = _plan(query)
+    engine.prepare(plan)
     end = query.offset + query.per_page
     page: list[tuple[_Candidate, tuple[str, ...]]]
     if query.sort == "relevance" and plan.analysis.stems:
@@ -434,7 +614,10 @@ def search_session(session: Session, query: SearchQuery, *, today: date) -> Sear
     if query.offset == 0 and len(page) < query.per_page:
         total = len(page)
     else:
-        total = engine.count(plan.everything, query, MAX_RESULTS + 1)
+        by_code = dict(plan.tiers).get("occupation")
+        subset = (by_code, tuple(plan.analysis.codes)) if by_code is not None else None
+        rest = None if plan.analysis.free else dict(plan.tiers).get("text")
+        total = engine.count(plan.everything, query, MAX_RESULTS + 1, subset, rest)
     hits = _hydrate(session, page)
     log.debug("jobs.search.done", engine=engine.name, hits=len(hits), total=total)
     return SearchPage(
@@ -457,7 +640,9 @@ def _by_relevance(
     for name, expr in plan.tiers:
         if enough >= end:
             break  # the tiers above fill every place up to this page's end
-        got = engine.retrieve(expr, query, limit)
+        got = engine.retrieve(
+            expr, query, limit, codes=tuple(codes) if "occupation" in name else ()
+        )
         for candidate in got:
             entry = found.setdefault(candidate.docid, (candidate, set()))
             entry[1].update(name.split("+"))

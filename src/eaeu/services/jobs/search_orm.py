@@ -11,6 +11,8 @@ backwards through an index to return the newest matches first without sorting th
 The words live next to it: on PostgreSQL in ``document`` (a ``tsvector`` with a GIN index);
 on SQLite in the FTS5 table ``jobs_search_fts`` (contentless, keyed by ``docid``), which
 the ORM does not declare because it is a virtual table (``document`` stays empty there).
+PostgreSQL's triggers also keep ``jobs_search_words``, the vocabulary of the index, which
+the query side uses to search a prefix as the whole words it begins.
 
 ``jobs_saved_searches`` and ``jobs_alerts`` are personal and stay on the person's node: a
 saved search is a query string; an alert is a vacancy that newly matched it.
@@ -69,6 +71,14 @@ class SearchDocRow(Base):
         ),
         # The newest vacancies of one country, for PostgreSQL's walk in posting order.
         Index("ix_jobs_search_docs_origin_docid", "origin", "docid"),
+        # The newest vacancies of one occupation group (in one country), likewise.
+        Index(
+            "ix_jobs_search_docs_isco_docid",
+            "isco",
+            "docid",
+            postgresql_include=["valid_through", "last_confirmed"],
+        ),
+        Index("ix_jobs_search_docs_origin_isco_docid", "origin", "isco", "docid"),
     )
 
     docid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -80,6 +90,20 @@ class SearchDocRow(Base):
     valid_through: Mapped[date] = mapped_column(Date)
     last_confirmed: Mapped[date] = mapped_column(Date)
     document: Mapped[str | None] = mapped_column(SearchDocument())
+
+
+class SearchWordRow(Base):
+    """A word the PostgreSQL index holds (written by triggers only; empty on SQLite).
+
+    Its ``C`` collation orders words by code point, so the words a prefix begins are one
+    range of the primary key.
+    """
+
+    __tablename__ = "jobs_search_words"
+
+    word: Mapped[str] = mapped_column(
+        String(100).with_variant(String(100, collation="C"), "postgresql"), primary_key=True
+    )
 
 
 class SavedSearchRow(Base):
