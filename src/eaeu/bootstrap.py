@@ -349,13 +349,22 @@ def build_jobs(
     return jobs
 
 
-def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Platform:
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate_db: bool = True,
+    demo_data: bool = True,
+) -> Platform:
     """Wire a node from its settings.
 
     Args:
         settings: the node's settings.
         clock: the clock to use (the system clock by default).
         migrate_db: apply migrations and claim the database for this node first.
+        demo_data: on a development node, seed the demonstration labs, vacancies, products
+            and places. ``eaeu node serve`` seeds once before its web workers start, so
+            they and the delivery worker pass ``False`` instead of all seeding at once.
 
     Raises:
         ConfigurationError: the database cannot be used by this node.
@@ -379,10 +388,11 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = 
         documents = build_documents(settings, uow, clock, exchange)
         travel_verifier = build_travel_verifier(settings, uow, clock, exchange)
         travel = build_travel(settings, uow, clock, exchange)
-        if migrate_db and settings.development and travel is not None:
+        seed = migrate_db and demo_data and settings.development
+        if seed and travel is not None:
             seed_demo_labs(travel.registry, Accounts(uow, clock))
         jobs = build_jobs(settings, uow, clock, exchange, documents)
-        if migrate_db and settings.development and jobs is not None:
+        if seed and jobs is not None:
             jobs.seed_demo()
     except Exception:
         engine.dispose()

@@ -156,7 +156,8 @@ def worker(
     with platform_errors():
         settings = cli_settings(data_dir, state=state)
         configure_logging(settings.log_level, settings.log_format)
-        platform = build(settings)
+        # The node seeds its demonstration data; the worker starting beside it does not.
+        platform = build(settings, demo_data=False)
     node = platform.exchange
     if node is None:
         fail(f"the {settings.state} node has no exchange keys; run `eaeu trust init` first")

@@ -35,7 +35,7 @@ from eaeu.kernel.states import MEMBER_STATES, STATE_CODES
 from eaeu.trust.keys import key_passphrase
 from eaeu.trust.union import LocalUnion, init_union
 
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 10.0
 _PR_SET_PDEATHSIG = 1
 

@@ -42,14 +42,17 @@ STATIC = Path(__file__).with_name("static")
 log = get_logger("eaeu.web")
 
 
-def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, platform: Platform | None = None, demo_data: bool = True
+) -> FastAPI:
     """Build the web application for a node, or the union portal when no state is set.
 
     Args:
         settings: the node's settings.
         platform: an already wired platform (tests); built from ``settings`` otherwise.
+        demo_data: seed a development node's demonstration data when building it.
     """
-    wired = platform or build(settings)
+    wired = platform or build(settings, demo_data=demo_data)
     state = wired.state
     title = f"EAEU node {state.code}" if state else "EAEU Digital Platform"
 
@@ -132,7 +135,11 @@ def _error_page_renderer(app: FastAPI) -> Callable[[Request, dict[str, Any]], Re
 
 
 def create_app_from_env() -> FastAPI:
-    """Build the app from ``EAEU_*`` environment variables (the uvicorn factory)."""
+    """Build the app from ``EAEU_*`` environment variables (the uvicorn factory).
+
+    ``eaeu node serve`` has migrated the database and seeded a development node's
+    demonstration data before it starts the web workers, so they do not seed again.
+    """
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(settings, demo_data=False)
