@@ -73,15 +73,10 @@ class TestRussianCatalogue:
         missing = sorted(m for m in msgids if catalogue.gettext(m) == m)
         assert missing == []
 
-    def test_labels_passed_through_template_variables_have_a_translation(self) -> None:
-        catalogue = translations("ru")
-        found = template_variable_msgids()
-        assert found  # the patterns still match the templates
-        missing = {
-            name: sorted(m for m in msgids if catalogue.gettext(m) == m)
-            for name, msgids in found.items()
-        }
-        assert {name: m for name, m in missing.items() if m} == {}
+    def test_labels_passed_through_template_variables_are_marked_for_translation(self) -> None:
+        # A label set as a bare string and translated where it is used is invisible to the
+        # extraction (and so stayed English on Russian pages): labels are set through _().
+        assert template_variable_msgids() == {}
 
 
 @pytest.mark.slow
