@@ -69,7 +69,12 @@ class TestNodeDocument:
         assert doc["names"]["kk"] == "Қазақстан"
         assert doc["endpoints"]["healthz"] == "http://kz.test/healthz"
         assert doc["endpoints"]["docs"] == "http://kz.test/api/docs"
-        assert [s["id"] for s in doc["services"]] == ["identifiers", "travel", "travel-verify"]
+        assert [s["id"] for s in doc["services"]] == [
+            "identifiers",
+            "travel",
+            "travel-verify",
+            "jobs",
+        ]
 
     def test_openapi_document_and_local_docs_page(self, node):
         spec = node.get("/api/openapi.json").json()
