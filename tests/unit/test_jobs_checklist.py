@@ -17,7 +17,7 @@ from eaeu.services.jobs.checklist import (
     AFTER_ARRIVAL,
     CHECK,
     DONE,
-    TODO,
+    TO_DO,
     Progress,
     generate,
     load_rules,
@@ -166,7 +166,7 @@ class TestRussia:
     def test_the_employers_duty_is_never_the_workers(self):
         checklist = russia(progress=Progress(entry=ENTRY, contract=contract()))
         notice = item(checklist, "ru.employer.notice_signing")
-        assert (notice.rule.party, notice.required, notice.status) == ("employer", False, TODO)
+        assert (notice.rule.party, notice.required, notice.status) == ("employer", False, TO_DO)
         notified = russia(
             progress=Progress(entry=ENTRY, contract=contract(), employer_notified=True)
         )
@@ -183,7 +183,7 @@ class TestRussia:
 
     def test_statuses_follow_what_the_person_has_done(self):
         nothing = russia()
-        assert item(nothing, "eaeu.contract").status == TODO
+        assert item(nothing, "eaeu.contract").status == TO_DO
         assert item(nothing, "ru.registration").status == AFTER_ARRIVAL
         assert not nothing.complete_before_moving
         assert {i.rule.id for i in nothing.to_do} == {
@@ -204,11 +204,11 @@ class TestRussia:
         ready = russia(progress=replace(platform_done, marks=ticked))
         assert item(ready, "eaeu.travel_document").status == DONE
         assert ready.complete_before_moving
-        assert item(ready, "eaeu.pre_arrival").status == TODO  # recommended, not required
+        assert item(ready, "eaeu.pre_arrival").status == TO_DO  # recommended, not required
 
     def test_cover_that_ends_before_entry_does_not_count(self):
         short = Progress(entry=ENTRY, policy_until=date(2026, 3, 31))
-        assert item(russia(progress=short), "ru.health.cover").status == TODO
+        assert item(russia(progress=short), "ru.health.cover").status == TO_DO
 
     def test_the_entry_date_defaults_to_the_notice_then_the_booking_then_the_start(self):
         base = Progress(contract=contract(), booking_from=date(2026, 4, 3))

@@ -68,7 +68,7 @@ COMPLETED_BY: Final = (
 )
 #: Item statuses.
 DONE: Final = "done"
-TODO: Final = "todo"
+TO_DO: Final = "todo"
 AFTER_ARRIVAL: Final = "after_arrival"
 CHECK: Final = "check"
 
@@ -305,7 +305,7 @@ def generate(
         elif rule.check_with_authority:
             status = CHECK
         elif rule.stage == "before_travel":
-            status = TODO
+            status = TO_DO
         else:
             status = AFTER_ARRIVAL
         items.append(
@@ -657,7 +657,7 @@ __all__ = [
     "AFTER_ARRIVAL",
     "CHECK",
     "DONE",
-    "TODO",
+    "TO_DO",
     "Checklist",
     "Checklists",
     "Deadline",

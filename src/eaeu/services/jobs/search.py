@@ -34,6 +34,7 @@ and confirmed within the last 90 days.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -227,7 +228,7 @@ class _Candidate:
     salary_ref: int | None
 
 
-class _Engine:
+class _Engine(ABC):
     """Runs retrievals on one engine."""
 
     name = ""
@@ -254,9 +255,11 @@ class _Engine:
 
     def prepare(self, plan: _Plan) -> None:
         """Get ready for the retrievals of ``plan`` (nothing to do by default)."""
+        del plan
 
+    @abstractmethod
     def _sql(self, expr: _Expr | None, query: SearchQuery, order: str) -> str:
-        raise NotImplementedError
+        """The engine's SELECT of listed matches of ``expr`` in ``order``."""
 
     def retrieve(
         self,
@@ -300,8 +303,9 @@ class _Engine:
             self.session.execute(text(f"SELECT count(*) FROM ({inner}) AS m"), params).scalar_one()
         )
 
+    @abstractmethod
     def _match(self, expr: _Expr | None) -> dict[str, str]:
-        raise NotImplementedError
+        """The engine's bound parameters for matching ``expr``."""
 
 
 class _Sqlite(_Engine):
