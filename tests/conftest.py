@@ -17,8 +17,41 @@ import structlog
 from eaeu.kernel.settings import Settings
 from eaeu.testing import postgres_database
 
+HERE = Path(__file__).parent
 POSTGRES_URL = os.environ.get("EAEU_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("EAEU_REQUIRE_POSTGRES") == "1"
+#: The order the tiers run in: the quick ones first, Chromium last. The browser tier's
+#: federation lives until the session ends, so nothing may run after it on a machine
+#: busy with its five nodes.
+TIERS = ("unit", "conformance", "integration", "e2e", "browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the tiers, and leave out the PostgreSQL variants of engine-neutral tests.
+
+    A module marked ``engine_neutral`` tests the web layer over stores that their own
+    tests run on both engines; its tests run on SQLite, except those marked
+    ``both_engines`` (a journey or two per module), which run on PostgreSQL too.
+    """
+
+    def tier(item: pytest.Item) -> int:
+        folder = item.path.relative_to(HERE).parts[0] if item.path.is_relative_to(HERE) else ""
+        return TIERS.index(folder) if folder in TIERS else len(TIERS)
+
+    def sqlite_will_do(item: pytest.Item) -> bool:
+        callspec = getattr(item, "callspec", None)
+        return (
+            callspec is not None
+            and callspec.params.get("database_url") == "postgresql"
+            and item.get_closest_marker("engine_neutral") is not None
+            and item.get_closest_marker("both_engines") is None
+        )
+
+    left_out = [item for item in items if sqlite_will_do(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not sqlite_will_do(item)]
+    items.sort(key=tier)  # stable: the order within a tier stays the files' order
 
 
 @pytest.fixture

@@ -141,18 +141,21 @@ class TestTabs:
 
 class TestMessageLog:
     def test_shows_a_ping_on_both_nodes_with_the_log_intact(self, page, running_federation, kz):
+        # The delivery workers pull vacancy feeds meanwhile, so the log may grow by more
+        # than the ping: the ping is found by its type, after the records seen before it.
         before = log_records(running_federation, "KZ")
         out = ping(running_federation, "KZ", "RU")
         assert out.startswith("KZ → RU: signed round trip")
         operator_page(page, kz, tab="#log")
         verification = page.locator("#log-verification")
         expect(verification).to_have_attribute("data-intact", "true")
-        expect(verification).to_contain_text(f"all {before + 1} records verifies")
-        newest = page.locator("#log-records tbody tr").first
-        expect(newest.locator("td").nth(0)).to_have_text(str(before + 1))
-        expect(newest).to_contain_text("sent")
-        expect(newest).to_contain_text("exchange.ping")
-        expect(newest).to_contain_text("EAEU/KZ/")
+        counted = re.search(r"all (\d+) records verifies", verification.inner_text())
+        assert counted is not None
+        assert int(counted.group(1)) > before
+        sent = page.locator("#log-records tbody tr").filter(has_text="exchange.ping").first
+        assert int(sent.locator("td").nth(0).inner_text()) > before
+        expect(sent).to_contain_text("sent")
+        expect(sent).to_contain_text("EAEU/KZ/")
         operator_page(page, running_federation.nodes["RU"], tab="#log")
         expect(page.locator("#log-verification")).to_have_attribute("data-intact", "true")
         received = page.locator("#log-records tbody tr").filter(has_text="exchange.ping")

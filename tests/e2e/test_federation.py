@@ -20,7 +20,8 @@ from eaeu.web.services import NODE_SERVICES
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
+# Class scope: stopped before TestFederationStop starts federations of its own.
+@pytest.fixture(scope="class")
 def running(tmp_path_factory):
     with federation(tmp_path_factory.mktemp("fed") / "var") as fed:
         yield fed

@@ -31,6 +31,10 @@ ASK = (
     "/consents/new?requester=RU&purpose=jobs.application&categories=identity,contact"
     f"&organisation={EMPLOYER}&organisation_name=ООО «СтройМонтаж»"
 )
+
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
 BARE = "/consents/new?requester=RU&purpose=jobs.application&categories=identity,contact"
 
 
@@ -191,6 +195,7 @@ class TestADevelopmentNode:
 
 
 class TestGivingConsent:
+    @pytest.mark.both_engines
     def test_gives_the_consent_and_tells_the_requester(self, citizen, nodes):
         response = give(citizen)
         assert response.status_code == 303
@@ -216,6 +221,7 @@ class TestGivingConsent:
 
 
 class TestTheRoundTrip:
+    @pytest.mark.both_engines
     def test_request_my_data_revoke_and_refusal(self, citizen, employer, nodes):
         give(citizen)
         deliver(nodes)

@@ -30,6 +30,10 @@ from eaeu.testing import FrozenClock, LoopbackTransport
 from eaeu.trust.union import init_union
 from eaeu.web.app import create_app
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ENDPOINTS = {state: f"http://{state.lower()}.test" for state in ("AM", "BY", "KG", "KZ", "RU")}
@@ -116,6 +120,7 @@ def problem(response, status, reason):
 
 
 class TestValidateApi:
+    @pytest.mark.both_engines
     def test_foreign_document_validates_with_a_receipt(self, nodes, ru, clock):
         document = signed_by_kg(nodes, clock)
         response = ru.post(
@@ -319,6 +324,7 @@ class TestSignPage:
         assert response.status_code == 303
         assert response.headers["location"].startswith("/signin")
 
+    @pytest.mark.both_engines
     def test_citizen_signs_and_the_other_state_validates(self, kg, ru):
         sign_in(kg, "kg-citizen")
         assert kg.get("/documents/sign", headers=HTML).status_code == 200

@@ -15,6 +15,10 @@ from eaeu.testing import FrozenClock
 from eaeu.web.app import create_app
 from eaeu.web.auth import SignedIn, require_user
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -81,6 +85,7 @@ def sign_in(client, username="kg-citizen", next_url="/account"):
 
 
 class TestSignIn:
+    @pytest.mark.both_engines
     def test_password_then_code_then_account(self, client):
         response = post_password(client)
         assert response.headers["location"] == "/signin/code?next=/account"
@@ -134,6 +139,7 @@ class TestSignIn:
         assert response.status_code == 422
         assert "Enter your username and password" in response.text
 
+    @pytest.mark.both_engines
     def test_locks_after_five_failures_and_says_until_when(self, client, clock):
         for _ in range(4):
             assert post_password(client, password="wrong-password").status_code == 401

@@ -38,6 +38,10 @@ from eaeu.testing import FrozenClock, LoopbackTransport
 from eaeu.trust.union import init_union
 from eaeu.web.app import create_app
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
@@ -392,6 +396,7 @@ class TestRefusals:
             )  # fmt: skip
         assert refused.value.reason == "consent.missing"
 
+    @pytest.mark.both_engines
     def test_a_withdrawn_consent_stops_the_employer_and_deletes_the_data(
         self, citizen, employer, platforms
     ):
@@ -481,6 +486,7 @@ def _second_employer(platform):
 
 
 class TestTheContract:
+    @pytest.mark.both_engines
     def test_is_signed_by_both_validated_on_both_sides_and_acknowledged(
         self, citizen, employer, platforms
     ):
@@ -534,6 +540,7 @@ class TestTheContract:
         assert mine.employer_notice_receipt == acknowledgment
         assert mine.position == "Bricklayer"
 
+    @pytest.mark.both_engines
     def test_my_data_lists_every_transfer(self, citizen, employer, platforms):
         _, contract_id = offered(citizen, employer, platforms)
         sign(citizen, contract_id)
@@ -675,6 +682,7 @@ class TestAnApplicationInTheOwnState:
 
 
 class TestTheMigration:
+    @pytest.mark.both_engines
     def test_matches_the_model(self, platforms):
         ours = {"jobs_cvs", "jobs_applications", "jobs_application_events", "jobs_contracts"}
 

@@ -20,6 +20,10 @@ from eaeu.testing import FrozenClock, LoopbackTransport
 from eaeu.trust.union import init_union
 from eaeu.web.app import create_app
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ENDPOINTS = {state: f"http://{state.lower()}.test" for state in ("AM", "BY", "KG", "KZ", "RU")}
@@ -144,6 +148,7 @@ class TestFeedPage:
         assert ru.get("/jobs/feed", headers=HTML).status_code == 403
 
     @pytest.mark.usefixtures("kg")
+    @pytest.mark.both_engines
     def test_shows_every_peer_and_syncs_one_now(self, ru):
         sign_in(ru, "ru-operator")
         page = ru.get("/jobs/feed", headers=HTML)

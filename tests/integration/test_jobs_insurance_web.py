@@ -22,6 +22,10 @@ from eaeu.testing import FrozenClock, LoopbackTransport
 from eaeu.trust.union import init_union
 from eaeu.web.app import create_app
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ENDPOINTS = {state: f"http://{state.lower()}.test" for state in ("AM", "BY", "KG", "KZ", "RU")}
@@ -100,6 +104,7 @@ def form_of(page: str, form_id: str) -> dict[str, str]:
 
 
 class TestBuyingCoverFromHome:
+    @pytest.mark.both_engines
     def test_the_catalogue_then_the_preview_then_the_signed_policy(self, kg, ru):
         sign_in(kg, "kg-citizen")
         listing = kg.get("/jobs/insurance?to=RU", headers=HTML)
@@ -155,6 +160,7 @@ class TestBuyingCoverFromHome:
 
 
 class TestBookingAPlaceFromHome:
+    @pytest.mark.both_engines
     def test_the_dormitory_bed_is_booked_with_the_address_for_registration(self, kg, ru):
         sign_in(kg, "kg-citizen")
         dates = "check_in=2026-03-30&check_out=2026-04-29"

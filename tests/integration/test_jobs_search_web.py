@@ -23,6 +23,10 @@ from eaeu.testing import FrozenClock
 from eaeu.trust.union import init_union
 from eaeu.web.app import create_app
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -71,6 +75,7 @@ def sign_in(client, username):
 
 
 class TestSearchPage:
+    @pytest.mark.both_engines
     def test_a_russian_search_finds_the_demo_vacancy_in_either_language(self, node):
         client, _ = node
         page = client.get("/jobs", params={"q": "монтажник"}, headers=HTML)
@@ -133,6 +138,7 @@ class TestAlerts:
         client, _ = node
         assert client.get("/jobs/alerts", headers=HTML).status_code == 303
 
+    @pytest.mark.both_engines
     def test_a_saved_search_alerts_on_a_vacancy_posted_later(self, node):
         client, platform = node
         sign_in(client, "ru-citizen")

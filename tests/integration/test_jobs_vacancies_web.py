@@ -21,6 +21,10 @@ from eaeu.testing import FrozenClock
 from eaeu.trust.union import init_union
 from eaeu.web.app import create_app
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -155,6 +159,7 @@ class TestEmployer:
         assert page.status_code == 422
         assert 'id="vacancy-agency_licence-error"' in page.text
 
+    @pytest.mark.both_engines
     def test_reconfirms_and_withdraws(self, node):
         client, platform = node
         sign_in(client, "ru-employer")
@@ -195,6 +200,7 @@ class TestEmployer:
 
 
 class TestModeration:
+    @pytest.mark.both_engines
     def test_a_report_reaches_the_operator_who_blocks_the_vacancy(self, node):
         client, platform = node
         vacancy_id = demo_vacancy_id("RU")

@@ -28,6 +28,10 @@ from eaeu.testing import FrozenClock, LoopbackTransport
 from eaeu.trust.union import LocalUnion, init_union
 from eaeu.web.app import create_app
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ENDPOINTS = {state: f"http://{state.lower()}.test" for state in ("AM", "BY", "KG", "KZ", "RU")}
@@ -110,6 +114,7 @@ def problem(response, status, reason):
 
 
 class TestVerifyApi:
+    @pytest.mark.both_engines
     def test_verifies_a_belarusian_certificate_at_the_russian_border(self, nodes, text):
         ru = nodes[0]["RU"]
         response = ru.post("/api/v1/travel/verify", json={"qr": text})
@@ -199,6 +204,7 @@ class TestBundleApi:
 
 
 class TestRevocationApi:
+    @pytest.mark.both_engines
     def test_belarus_revokes_and_the_russian_border_sees_it(self, nodes, text):
         clients, platforms = nodes
         by, ru = clients["BY"], clients["RU"]

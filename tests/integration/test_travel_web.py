@@ -27,6 +27,10 @@ from eaeu.trust.union import init_union
 from eaeu.web.app import create_app
 from eaeu.web.travel_pages import remember_visitor
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 HTML = {"accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ENDPOINTS = {state: f"http://{state.lower()}.test" for state in ("AM", "BY", "KG", "KZ", "RU")}
@@ -160,6 +164,7 @@ class TestSearch:
 
 
 class TestTheJourney:
+    @pytest.mark.both_engines
     def test_book_record_a_negative_result_and_get_a_certificate(self, by, nodes, clock):
         sign_in(by, "by-citizen")
         booking = book(by)
@@ -342,6 +347,7 @@ class TestTheHealthAuthority:
         sign_in(by, "by-citizen")
         assert by.get("/travel/labs/manage", headers=HTML).status_code == 403
 
+    @pytest.mark.both_engines
     def test_accredits_a_lab_that_every_travel_node_receives(self, by, ru, nodes):
         sign_in(by, "by-operator")
         token = csrf(by, "/travel/labs/manage")

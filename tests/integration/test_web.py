@@ -7,6 +7,10 @@ from eaeu.bootstrap import build
 from eaeu.storage.engine import make_engine
 from eaeu.web.app import create_app
 
+#: The pages and APIs over stores whose own tests run on both engines: SQLite here,
+#: PostgreSQL too for the journeys marked ``both_engines``.
+pytestmark = pytest.mark.engine_neutral
+
 
 @pytest.fixture
 def node(make_settings, database_url):
@@ -37,6 +41,7 @@ def assert_problem(response, status, reason):
 
 
 class TestHealth:
+    @pytest.mark.both_engines
     def test_healthz_reports_state_and_database(self, node):
         body = node.get("/healthz").json()
         assert body == {
@@ -47,6 +52,7 @@ class TestHealth:
             "checks": {"database": "ok", "trust_list": "not configured"},
         }
 
+    @pytest.mark.both_engines
     def test_healthz_is_503_when_the_database_is_gone(self, node):
         platform = node.app.state.platform
         platform.engine.dispose()
