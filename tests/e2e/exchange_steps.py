@@ -55,15 +55,26 @@ def eaeu(*args, timeout=60):
     )
 
 
+@contextlib.contextmanager
 def eaeu_in_background(*args):
-    """Start ``eaeu …``; collect it later with ``communicate``."""
-    return subprocess.Popen(
+    """Run ``eaeu …`` meanwhile; collect it with ``communicate``. It is ended on the way out."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "eaeu", *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=operator_environment(),
     )
+    try:
+        yield process
+    finally:
+        # A test that failed first leaves no pipe open for the garbage collector to warn of.
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def ok(result):

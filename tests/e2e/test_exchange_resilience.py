@@ -56,25 +56,25 @@ class TestUnreachablePeer:
             with stopped(ru):
                 publish(data_dir, *KZ_JOINS_TRAVEL)
                 # A ping meanwhile fails with the reason, after the transport's timeout.
-                ping = eaeu_in_background(
+                with eaeu_in_background(
                     "exchange", "ping", "--from", "KZ", "--to", "RU", "--data-dir", data_dir
-                )
-                waiting = wait_for(
-                    "a second delivery attempt to the silent RU",
-                    lambda: outbox(data_dir, "KZ"),
-                    lambda rows: "RU" in rows and rows["RU"]["attempts"] >= 2,
-                    timeout=2 * SILENT_PEER_S,
-                )
-                assert waiting["RU"]["status"] == "pending"
-                assert waiting["RU"]["last_reason"] == "exchange.unreachable"
-                assert [waiting[s]["status"] for s in ("AM", "BY", "KG")] == ["delivered"] * 3
-                status = ok(eaeu("exchange", "status", "--state", "KZ", "--data-dir", data_dir))
-                assert "outbox 1 pending / 3 delivered / 0 dead" in status
-                assert "RU DOWN" in status
-                _, err = ping.communicate(timeout=SILENT_PEER_S)
-                assert ping.returncode == 1
-                assert "(exchange.unreachable)" in err
-                assert "Traceback" not in err
+                ) as ping:
+                    waiting = wait_for(
+                        "a second delivery attempt to the silent RU",
+                        lambda: outbox(data_dir, "KZ"),
+                        lambda rows: "RU" in rows and rows["RU"]["attempts"] >= 2,
+                        timeout=2 * SILENT_PEER_S,
+                    )
+                    assert waiting["RU"]["status"] == "pending"
+                    assert waiting["RU"]["last_reason"] == "exchange.unreachable"
+                    assert [waiting[s]["status"] for s in ("AM", "BY", "KG")] == ["delivered"] * 3
+                    status = ok(eaeu("exchange", "status", "--state", "KZ", "--data-dir", data_dir))
+                    assert "outbox 1 pending / 3 delivered / 0 dead" in status
+                    assert "RU DOWN" in status
+                    _, err = ping.communicate(timeout=SILENT_PEER_S)
+                    assert ping.returncode == 1
+                    assert "(exchange.unreachable)" in err
+                    assert "Traceback" not in err
             message_id = waiting["RU"]["id"]
             wait_for(
                 "RU to accept version 2 once it answers again",

@@ -194,6 +194,18 @@ class TestEntryRules:
 
 
 class TestExternalSigners:
+    def test_reads_a_der_file_whose_last_byte_looks_like_white_space(self):
+        # The signature ends the DER; one in about forty ends with a byte strip() removes.
+        key = ec.generate_private_key(ec.SECP256R1())
+        for _ in range(2000):
+            certificate, _ = foreign_dsc("DE", key=key)
+            der = certificate.public_bytes(serialization.Encoding.DER)
+            if der[-1:].isspace():
+                break
+        else:
+            pytest.fail("no certificate ended with a white-space byte in 2000 tries")
+        assert read_certificates(der) == [(certificate, None)]
+
     def test_reads_pem_der_base64_and_gateway_json(self):
         first, _ = foreign_dsc("DE")
         second, _ = foreign_dsc("FR")

@@ -217,6 +217,9 @@ def read_certificates(data: bytes) -> list[tuple[x509.Certificate, str | None]]:
     """
     if len(data) > _MAX_FILE:
         raise DscRefused("the file is too large for a list of signer certificates")
+    if data[:1] == b"\x30":
+        # DER as it is: its last byte may well be one that strip() would take for a space.
+        return [(_from_der(data), None)]
     stripped = data.strip()
     if _PEM_BEGIN in stripped:
         try:
@@ -228,8 +231,6 @@ def read_certificates(data: bytes) -> list[tuple[x509.Certificate, str | None]]:
             return _from_json(json.loads(stripped))
         except (ValueError, RecursionError):
             raise DscRefused("the file is not valid JSON") from None
-    if stripped[:1] == b"\x30":
-        return [(_from_der(stripped), None)]
     certificates: list[tuple[x509.Certificate, str | None]] = []
     for line in stripped.split():
         try:
