@@ -324,7 +324,7 @@ def build_travel(
     )  # fmt: skip
     exchange.handlers.update(travel.message_handlers())
     exchange.handlers[TRUST_LIST_PUBLISHED] = travel_messages.reconcile_after(
-        exchange.handlers[TRUST_LIST_PUBLISHED], travel.registry
+        exchange.handlers[TRUST_LIST_PUBLISHED], travel.registry, background=True
     )
     return travel
 

@@ -104,14 +104,16 @@ def process_of(fed, *words):
 
 
 @contextlib.contextmanager
-def stopped(pid):
-    """Freeze a process (SIGSTOP): it keeps its sockets but answers nothing; thaw it after."""
-    os.kill(pid, signal.SIGSTOP)
+def stopped(*pids):
+    """Freeze processes (SIGSTOP): they keep their sockets but answer nothing; thaw after."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def base_port(fed):
@@ -145,6 +147,15 @@ def inbox_count(data_dir, state, message_id):
         message_id,
     )
     return rows[0]["n"]
+
+
+def assert_delivered_once(data_dir, message_id, sender, receiver):
+    """The receiver kept and logged the message once; the sender logged one delivery."""
+    assert inbox_count(data_dir, receiver, message_id) == 1
+    received = [r for r in log_rows(data_dir, receiver, message_id) if r["event"] == "received"]
+    assert len(received) == 1
+    delivered = [r for r in log_rows(data_dir, sender, message_id) if r["event"] == "delivered"]
+    assert len(delivered) == 1
 
 
 def outbox(data_dir, state, message_type=PUBLISHED):

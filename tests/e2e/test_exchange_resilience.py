@@ -16,13 +16,13 @@ from exchange_steps import (
     KZ_JOINS_TRAVEL,
     SHORT_LEASE,
     SILENT_PEER_S,
+    assert_delivered_once,
     base_port,
     development_union,
     eaeu,
     eaeu_in_background,
     envelope,
     healthz,
-    inbox_count,
     log_rows,
     message_id_of,
     ok,
@@ -90,13 +90,7 @@ class TestUnreachablePeer:
             )
             assert done["attempts"] >= 3
             # The attempts RU missed while stopped reach it late; it processes one.
-            assert inbox_count(data_dir, "RU", message_id) == 1
-            received = [r for r in log_rows(data_dir, "RU", message_id) if r["event"] == "received"]
-            assert len(received) == 1
-            delivered = [
-                r for r in log_rows(data_dir, "KZ", message_id) if r["event"] == "delivered"
-            ]
-            assert len(delivered) == 1
+            assert_delivered_once(data_dir, message_id, "KZ", "RU")
             ok(eaeu("exchange", "log", "verify", "--state", "KZ", "--data-dir", data_dir))
             ok(eaeu("exchange", "log", "verify", "--state", "RU", "--data-dir", data_dir))
 
@@ -138,13 +132,7 @@ class TestWorkerKilledMidDelivery:
             )
             assert done["lease_owner"] is None
             assert trust_list_check(second, "RU") == "ok (version 2)"
-            assert inbox_count(data_dir, "RU", message_id) == 1
-            received = [r for r in log_rows(data_dir, "RU", message_id) if r["event"] == "received"]
-            assert len(received) == 1
-            delivered = [
-                r for r in log_rows(data_dir, "KZ", message_id) if r["event"] == "delivered"
-            ]
-            assert len(delivered) == 1
+            assert_delivered_once(data_dir, message_id, "KZ", "RU")
             status = ok(eaeu("exchange", "status", "--state", "KZ", "--data-dir", data_dir))
             assert "outbox 0 pending / 4 delivered / 0 dead" in status
 

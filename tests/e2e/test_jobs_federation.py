@@ -14,21 +14,18 @@ catches up when Russia is back.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import signal
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from exchange_steps import process_of, stopped, wait_for
 
 from eaeu.identity.seed import DEMO_PASSWORD
 from eaeu.services.jobs.vacancies import demo_vacancy_id
 from eaeu.testing import federation
-from eaeu.testing import process_cmdline as cmdline
-from eaeu.testing import process_descendants as descendants
 
 pytestmark = pytest.mark.slow
 
@@ -43,35 +40,7 @@ CATCH_UP_S = 60
 
 
 def eventually(what, probe, done, timeout=CATCH_UP_S):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {timeout} s for {what}; last seen: {value!r}")
-        time.sleep(0.5)
-
-
-def process_of(fed, *words):
-    found = [
-        pid for pid in descendants(fed.process.pid) if all(word in cmdline(pid) for word in words)
-    ]
-    assert len(found) == 1, (words, found)
-    return found[0]
-
-
-@contextlib.contextmanager
-def frozen(*pids):
-    """Freeze processes (SIGSTOP): they keep their sockets but answer nothing; thaw after."""
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+    return wait_for(what, probe, done, timeout)
 
 
 def found(node, query):
@@ -207,7 +176,7 @@ class TestVacanciesAcrossNodes:
 
         node = process_of(fed, "node", "serve", "--state", "KG")
         worker = process_of(fed, "exchange", "worker", "--state", "KG")
-        with frozen(node, worker):
+        with stopped(node, worker):
             stopped_at = datetime.now(UTC)
             second = post_vacancy(employer, "Бетонщик", 88_000)
             withdraw(employer, first)
@@ -230,7 +199,7 @@ class TestVacanciesAcrossNodes:
             "KG to be up to date", lambda: feed_status(kg, "RU"), lambda s: s["failures"] == 0
         )
         node = process_of(fed, "node", "serve", "--state", "RU")
-        with frozen(node):
+        with stopped(node):
             status = eventually(
                 "KG to record that RU does not answer",
                 lambda: feed_status(kg, "RU"),

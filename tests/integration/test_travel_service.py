@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import structlog.testing
 from sqlalchemy import func, select
 
 from eaeu.exchange.errors import MessageRefused
@@ -553,6 +554,45 @@ class TestMessagesAtTheEdges:
         )
         assert [found.id for found in ru.travel.registry.search(country="BY")] == [lab.id]
         assert answer.response == {"labs": []}  # Russia accredited nothing here
+
+    def test_a_node_answers_the_trust_list_before_it_catches_up(self, by):
+        # Catching up asks every travel peer; a silent one must not hold the answer.
+        started, release, done = threading.Event(), threading.Event(), threading.Event()
+
+        def slow():
+            started.set()
+            release.wait(10)
+            done.set()
+            return {}
+
+        by.travel.registry.reconcile = slow
+        handler = messages.reconcile_after(
+            lambda _incoming: {"version": 2}, by.travel.registry, background=True
+        )
+        assert handler(None) == {"version": 2}
+        assert started.wait(10)
+        assert not done.is_set()
+        release.set()
+        assert done.wait(10)
+
+    def test_a_catch_up_that_crashes_in_the_background_is_logged(self, by):
+        finished = threading.Event()
+
+        def crash():
+            finished.set()
+            raise RuntimeError("boom")
+
+        by.travel.registry.reconcile = crash
+        handler = messages.reconcile_after(
+            lambda _incoming: {"version": 2}, by.travel.registry, background=True
+        )
+        with structlog.testing.capture_logs() as logs:
+            assert handler(None) == {"version": 2}
+            assert finished.wait(10)
+            for thread in threading.enumerate():
+                if thread.name == "travel-reconcile":
+                    thread.join(10)
+        assert [entry["event"] for entry in logs] == ["travel.labs.reconcile_crashed"]
 
     def test_a_failed_catch_up_never_refuses_the_trust_list(self, by):
         def refuse():

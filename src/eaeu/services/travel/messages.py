@@ -14,6 +14,7 @@ Bookings, results and certificates never travel: they stay on the node of the la
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from eaeu.exchange.errors import MessageRefused
@@ -77,19 +78,44 @@ def labs_sync(registry: LabRegistry) -> Handler:
     return handle
 
 
-def reconcile_after(inner: Handler, registry: LabRegistry) -> Handler:
+def reconcile_after(inner: Handler, registry: LabRegistry, *, background: bool = False) -> Handler:
     """Wrap the trust-list handler: once a new list is in force, catch up with new peers.
 
     A failure to catch up never refuses the trust list: the peers are tried again at the
     next change, or when the operator asks.
+
+    Args:
+        inner: the handler that accepts the trust list.
+        registry: the lab registry that catches up.
+        background: catch up in a thread of its own (what a node process does), so that
+            the sender of the list is answered at once: catching up asks every travel peer,
+            and one that does not answer would hold the answer for the transport's timeout
+            and make this node look unreachable to the sender. Catch-ups run one at a time.
     """
+    one_at_a_time = threading.Lock()
+
+    def catch_up() -> None:
+        with one_at_a_time:
+            try:
+                registry.reconcile()
+            except PlatformError as exc:
+                log.warning("travel.labs.reconcile_failed", reason=exc.reason)
+
+    def catch_up_in_background() -> None:
+        try:
+            catch_up()
+        # Nobody waits for this thread: what it did not expect is logged, not lost.
+        except Exception:
+            log.exception("travel.labs.reconcile_crashed")
 
     def handle(incoming: Incoming) -> Any:
         result = inner(incoming)
-        try:
-            registry.reconcile()
-        except PlatformError as exc:
-            log.warning("travel.labs.reconcile_failed", reason=exc.reason)
+        if background:
+            threading.Thread(
+                target=catch_up_in_background, name="travel-reconcile", daemon=True
+            ).start()
+        else:
+            catch_up()
         return result
 
     return handle
