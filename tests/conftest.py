@@ -47,11 +47,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             and item.get_closest_marker("both_engines") is None
         )
 
-    left_out = [item for item in items if sqlite_will_do(item)]
+    kept, left_out = [], []
+    for item in items:
+        (left_out if sqlite_will_do(item) else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [item for item in items if not sqlite_will_do(item)]
-    items.sort(key=tier)  # stable: the order within a tier stays the files' order
+    items[:] = sorted(kept, key=tier)  # stable: the order within a tier stays the files'
 
 
 @pytest.fixture

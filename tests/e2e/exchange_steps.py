@@ -1,4 +1,4 @@
-"""Steps of the exchange's end-to-end tests: run ``eaeu``, freeze a node, read what it recorded.
+"""Steps of the end-to-end tests: run ``eaeu``, freeze a node, read what a node recorded.
 
 The tests read each node's SQLite file read-only to see what the node recorded: its
 outbox, its inbox and its message log.
@@ -82,9 +82,11 @@ def ok(result):
     return result.stdout
 
 
-def one_line_error(result, *fragments):
-    """Assert exit 1 and one ``error: …`` line on stderr holding every fragment; return it."""
-    assert result.returncode == 1, result.stdout + result.stderr
+def one_line_error(result, *fragments, code=1):
+    """Assert exit ``code`` (any failure if ``None``) and one ``error: …`` line on stderr
+    holding every fragment; return the line."""
+    failed = result.returncode != 0 if code is None else result.returncode == code
+    assert failed, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from exchange_steps import ok, one_line_error
 
 pytestmark = pytest.mark.slow
 
@@ -25,21 +26,6 @@ def trust(*args, env=DEV):
         env={**environment, **env},
         check=False,
     )
-
-
-def assert_one_line_error(result, code, *fragments):
-    assert result.returncode == code, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-
-
-def ok(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +126,7 @@ class TestVerify:
 
     def test_a_later_version_needs_its_predecessors(self, union):
         result = trust("verify", union["dir"] / "trust" / "v2.json")
-        assert_one_line_error(result, 1, "(trustlist.not_first)")
+        one_line_error(result, "(trustlist.not_first)")
 
     def test_a_tampered_file_exits_1(self, union, tmp_path):
         signed = json.loads((union["dir"] / "trust" / "v2.json").read_text())
@@ -151,34 +137,34 @@ class TestVerify:
         result = trust(
             "verify", tmp_path / "v2.json", "--previous", union["dir"] / "trust" / "v1.json"
         )
-        assert_one_line_error(result, 1, "does not verify", "(trustlist.tampered)")
+        one_line_error(result, "does not verify", "(trustlist.tampered)")
 
     def test_an_expired_list_exits_1(self, union):
         result = trust("verify", union["dir"] / "trust" / "v1.json", "--at", "2099-01-01T00:00Z")
-        assert_one_line_error(result, 1, "expired", "(trustlist.expired)")
+        one_line_error(result, "expired", "(trustlist.expired)")
 
     def test_a_wrong_pin_exits_1(self, union):
         result = trust("verify", union["dir"] / "trust" / "v1.json", "--pin", "0" * 64)
-        assert_one_line_error(result, 1, "(trustlist.pinned)")
+        one_line_error(result, "(trustlist.pinned)")
 
     def test_a_file_that_is_not_json_exits_1(self, tmp_path):
         (tmp_path / "v1.json").write_text("{")
-        assert_one_line_error(trust("verify", tmp_path / "v1.json"), 1, "(trustlist.malformed)")
+        one_line_error(trust("verify", tmp_path / "v1.json"), "(trustlist.malformed)")
 
     def test_a_missing_file_is_a_usage_error(self, tmp_path):
         result = trust("verify", tmp_path / "absent.json")
-        assert_one_line_error(result, 2, "no file at")
+        one_line_error(result, "no file at", code=2)
 
     @pytest.mark.parametrize("at", ["yesterday", "2026-01-01T00:00:00"])
     def test_a_time_without_a_zone_is_a_usage_error(self, union, at):
         result = trust("verify", union["dir"] / "trust" / "v1.json", "--at", at)
-        assert_one_line_error(result, 2, "--at must be an ISO time with a zone")
+        one_line_error(result, "--at must be an ISO time with a zone", code=2)
 
 
 class TestOperatorErrors:
     def test_init_refuses_an_existing_union(self, union):
         result = trust("init", "--data-dir", union["dir"])
-        assert_one_line_error(result, 1, "a union exists already", "(trust.exists)")
+        one_line_error(result, "a union exists already", "(trust.exists)")
 
     @pytest.mark.parametrize(
         ("option", "value", "form"),
@@ -190,35 +176,35 @@ class TestOperatorErrors:
     )
     def test_propose_explains_its_option_forms(self, union, option, value, form):
         result = trust("propose", "--data-dir", union["dir"], option, value)
-        assert_one_line_error(result, 2, f"{option} takes {form}")
+        one_line_error(result, f"{option} takes {form}", code=2)
 
     def test_propose_names_an_unknown_state(self, union):
         result = trust("propose", "--data-dir", union["dir"], "--join", "UZ:jobs:consumer")
-        assert_one_line_error(result, 1, "'UZ' is not a member", "(trust.unknown_member)")
+        one_line_error(result, "'UZ' is not a member", "(trust.unknown_member)")
 
     def test_a_second_signature_by_one_state_and_a_short_publish_are_refused(self, tmp_path):
         ok(trust("init", "--data-dir", tmp_path))
         ok(trust("propose", "--data-dir", tmp_path, "--threshold", 2))
         ok(trust("sign", "--data-dir", tmp_path, "--state", "KG"))
         again = trust("sign", "--data-dir", tmp_path, "--state", "KG")
-        assert_one_line_error(again, 1, "KG has already signed", "(trustlist.duplicate_signer)")
+        one_line_error(again, "KG has already signed", "(trustlist.duplicate_signer)")
         short = trust("publish", "--data-dir", tmp_path)
-        assert_one_line_error(short, 1, "signed by 1 of the 3", "(trustlist.threshold)")
+        one_line_error(short, "signed by 1 of the 3", "(trustlist.threshold)")
         pending = trust("propose", "--data-dir", tmp_path)
-        assert_one_line_error(pending, 1, "a proposal is pending", "(trust.exists)")
+        one_line_error(pending, "a proposal is pending", "(trust.exists)")
 
     def test_commands_on_a_missing_union_say_so(self, tmp_path):
         result = trust("show", "--data-dir", tmp_path)
-        assert_one_line_error(result, 1, "run eaeu trust init", "(trust.missing)")
+        one_line_error(result, "run eaeu trust init", "(trust.missing)")
         result = trust("publish", "--data-dir", tmp_path)
-        assert_one_line_error(result, 1, "no proposal is pending", "(trust.no_proposal)")
+        one_line_error(result, "no proposal is pending", "(trust.no_proposal)")
 
     def test_a_data_dir_that_cannot_be_written_is_one_line(self, tmp_path):
         (tmp_path / "file").write_text("not a folder")
         result = trust("init", "--data-dir", tmp_path / "file")
-        assert_one_line_error(result, 1, str(tmp_path / "file"))
+        one_line_error(result, str(tmp_path / "file"))
 
     def test_the_development_passphrase_is_refused_in_production(self, tmp_path):
         result = trust("init", "--data-dir", tmp_path, env={})
-        assert_one_line_error(result, 1, "EAEU_SECRET_KEY", "(config.invalid)")
+        one_line_error(result, "EAEU_SECRET_KEY", "(config.invalid)")
         assert not (tmp_path / "keys").exists()
